@@ -1,0 +1,101 @@
+// Builds the Fastify app (never listens): plugins, auth, routes, OpenAPI, errors.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import type { JobTypeRegistry } from '../jobs/types/registry.js';
+import type { Submitter } from '../queue/submitter.js';
+import { type AuthContext, Authenticator } from './auth.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { zodValidatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  pool: Pool;
+  /** a fail-fast connection for readiness probes */
+  redis: Redis;
+  registry: JobTypeRegistry;
+  submitter: Submitter;
+  log: Logger;
+  accepting?: () => boolean;
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the HTTP app; the caller listens (or injects, in tests) and closes it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  if (!config.jwt.secret) throw new Error('JWT_SECRET is required to serve the API');
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are plain JSON.stringify: the response schemas document, they do not re-validate.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerJsonBodyParser(app);
+  registerErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'enrichd',
+        version: '0.1.0',
+        description: 'Dispatches and runs data-enrichment jobs for many tenants. Every error is {error: {code, message, details}}.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const authenticator = new Authenticator({ ...config.jwt, secret: config.jwt.secret }, deps.pool);
+  app.decorateRequest('auth', null as unknown as AuthContext);
+
+  const createDeps = {
+    pool: deps.pool,
+    appRole: config.databaseAppRole,
+    registry: deps.registry,
+    submitter: deps.submitter,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+  };
+  for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
+    await app.register(
+      async (scope) => {
+        scope.addHook('onRequest', async (request) => {
+          request.auth = await authenticator.authenticate(request.headers.authorization);
+        });
+        await jobRoutes(scope, { deps: createDeps, base: prefix, hidden });
+      },
+      { prefix },
+    );
+  }
+  await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis, accepting: deps.accepting ?? (() => true) });
+  return app;
+}

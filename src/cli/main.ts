@@ -1,0 +1,173 @@
+// The enrichd command line: start | api | worker | migrate | token | submit.
+import { Command, InvalidArgumentError } from 'commander';
+import { signToken } from '../api/token.js';
+import { ConfigError, type Config, loadConfig } from '../config.js';
+import { createPool, ensureDatabase } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { DEMO_TENANT_ID } from '../runtime/demo.js';
+import { preflight } from '../runtime/preflight.js';
+import { serve } from './serve.js';
+import { submitJob } from './submit.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command('enrichd')
+    .description('Dispatch and run data-enrichment jobs for many tenants (configuration: environment or .env, see README)')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('migrate, then run the API and workers in this process (WORKER_COUNT), printing a demo tenant, token and curl line')
+    .action(async () => {
+      const c = config();
+      await serve(c, { api: true, workers: c.workerCount, demo: true });
+    });
+
+  program
+    .command('api')
+    .description('run the HTTP API (and leader duties); needs JWT_SECRET')
+    .action(async () => {
+      const c = config();
+      if (!c.jwt.secret) {
+        process.stderr.write('invalid configuration: JWT_SECRET is required by `enrichd api` (`enrichd start` makes one for a demo run)\n');
+        process.exit(1);
+      }
+      await serve(c, { api: true, workers: 0, demo: false });
+    });
+
+  program
+    .command('worker')
+    .description('run workers: WORKER_COUNT processes (in this process for 1), each with MAX_CONCURRENT_JOBS tasks in flight')
+    .option('--count <n>', 'worker processes (default WORKER_COUNT)', int('--count'))
+    .action(async (o: { count?: number }) => {
+      const c = config();
+      await serve(c, { api: false, workers: o.count ?? Math.max(1, c.workerCount), demo: false });
+    });
+
+  program
+    .command('migrate')
+    .description('create the database if missing and apply pending migrations')
+    .action(async () => {
+      const c = config();
+      const problems = await preflight(c);
+      const pgProblem = problems.find((p) => p.startsWith('PostgreSQL'));
+      if (pgProblem) {
+        process.stderr.write(`${pgProblem}\n`);
+        process.exit(1);
+      }
+      const created = await ensureDatabase(c.databaseUrl);
+      const pool = createPool(c.databaseUrl, 2);
+      try {
+        const applied = await migrate(pool, c.databaseAppRole);
+        process.stdout.write(`${created ? 'database created; ' : ''}${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}\n`);
+      } finally {
+        await pool.end();
+      }
+    });
+
+  program
+    .command('token')
+    .description('print an API token signed with JWT_SECRET')
+    .requiredOption('--tenant <uuid>', 'the tenant id (tenant_id claim)')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 7d', '1h')
+    .option('--admin', 'add the admin role')
+    .option('--sub <subject>', 'the sub claim', 'enrichd-cli')
+    .action(async (o: { tenant: string; ttl: string; admin?: boolean; sub: string }) => {
+      const c = config();
+      if (!c.jwt.secret) {
+        process.stderr.write('invalid configuration: JWT_SECRET is required to sign tokens\n');
+        process.exit(1);
+      }
+      if (!UUID.test(o.tenant)) {
+        process.stderr.write('--tenant must be a UUID\n');
+        process.exit(1);
+      }
+      const token = await signToken(c.jwt.secret, {
+        tenantId: o.tenant.toLowerCase(),
+        sub: o.sub,
+        roles: o.admin ? ['admin'] : [],
+        ttl: o.ttl,
+        issuer: c.jwt.issuer,
+        audience: c.jwt.audience,
+      });
+      process.stdout.write(`${token}\n`);
+    });
+
+  program
+    .command('submit')
+    .description('submit a job to a running API and print it (--wait: follow it until it finishes)')
+    .argument('<type>', 'job type, e.g. test_job')
+    .option('--payload <json>', 'the payload as JSON', '{}')
+    .option('--priority <n>', '1 (highest) to 5', int('--priority'))
+    .option('--delay-ms <ms>', 'run after this delay', int('--delay-ms'))
+    .option('--max-attempts <n>', 'attempts per round', int('--max-attempts'))
+    .option('--idempotency-key <key>', 'Idempotency-Key header')
+    .option('--url <url>', 'API base URL (default http://HOST:PORT)')
+    .option('--token <jwt>', 'bearer token (default: one signed with JWT_SECRET for --tenant)')
+    .option('--tenant <uuid>', 'tenant for the signed token', DEMO_TENANT_ID)
+    .option('--wait', 'wait until the job is completed, failed or cancelled')
+    .option('--wait-timeout <ms>', 'give up waiting after this long', int('--wait-timeout'), 600_000)
+    .action(async (type: string, o: Record<string, string | number | boolean | undefined>) => {
+      const c = config();
+      let payload: unknown;
+      try {
+        payload = JSON.parse(String(o.payload));
+      } catch {
+        process.stderr.write('--payload must be JSON\n');
+        process.exit(1);
+      }
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+        process.stderr.write('--payload must be a JSON object\n');
+        process.exit(1);
+      }
+      let token = o.token as string | undefined;
+      if (!token) {
+        if (!c.jwt.secret) {
+          process.stderr.write('give --token, or set JWT_SECRET so a token can be signed\n');
+          process.exit(1);
+        }
+        token = await signToken(c.jwt.secret, { tenantId: String(o.tenant), sub: 'enrichd-cli', ttl: '1h', issuer: c.jwt.issuer, audience: c.jwt.audience });
+      }
+      const url = (o.url as string | undefined) ?? `http://${c.host}:${c.port}`;
+      process.exitCode = await submitJob({
+        url: url.replace(/\/$/, ''),
+        token,
+        type,
+        payload: payload as Record<string, unknown>,
+        priority: o.priority as number | undefined,
+        delayMs: o.delayMs as number | undefined,
+        maxAttempts: o.maxAttempts as number | undefined,
+        idempotencyKey: o.idempotencyKey as string | undefined,
+        wait: o.wait === true,
+        waitTimeoutMs: o.waitTimeout as number,
+        out: (line) => process.stdout.write(`${line}\n`),
+      });
+    });
+
+  return program;
+}
+
+/** Entry point of bin/enrichd. */
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

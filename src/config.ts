@@ -1,0 +1,146 @@
+// The one place that reads the environment: env + .env -> one typed, validated Config.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+const intMs = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlWithProtocols = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const schema = z.object({
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/enrichd'),
+  DATABASE_APP_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('enrichd_app'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . - { }')
+    .default('enrichd'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  CRON_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  WORKER_COUNT: z.coerce.number().int().min(0).max(64).default(1),
+  MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(1000).default(10),
+  POLL_INTERVAL: intMs(1000, 10),
+  HEALTH_CHECK_INTERVAL: intMs(30000, 50),
+  GRACEFUL_SHUTDOWN_TIMEOUT: intMs(30000, 0),
+  STALLED_INTERVAL: intMs(30000, 100),
+  RECONCILE_INTERVAL: intMs(10000, 100),
+  RETRY_BASE_DELAY: intMs(1000, 0),
+  RETRY_MAX_DELAY: intMs(300000, 0),
+  RETRY_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(100).default(2),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(10),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+  RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(0).default(1000),
+  PROVIDER_CACHE_SCOPE: z.enum(['tenant', 'global']).default('tenant'),
+  TENANT_MAX_ACTIVE: z.coerce.number().int().min(0).default(0),
+  WEBHOOK_ALLOW_PRIVATE: bool(false),
+  SUBMIT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEBUG: z.string().optional(),
+});
+
+export type RawEnv = Record<string, string | undefined>;
+
+/** The whole typed configuration of an enrichd process. */
+export interface Config {
+  databaseUrl: string;
+  databaseAppRole: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  queuePrefix: string;
+  port: number;
+  host: string;
+  jwt: { secret: string | undefined; issuer: string | undefined; audience: string | undefined };
+  cronSecret: string | undefined;
+  workerCount: number;
+  maxConcurrentJobs: number;
+  pollIntervalMs: number;
+  healthCheckIntervalMs: number;
+  gracefulShutdownTimeoutMs: number;
+  stalledIntervalMs: number;
+  reconcileIntervalMs: number;
+  retry: { baseDelayMs: number; maxDelayMs: number; multiplier: number };
+  rateLimit: { perSecond: number; perMinute: number; perHour: number };
+  providerCacheScope: 'tenant' | 'global';
+  tenantMaxActive: number;
+  webhookAllowPrivate: boolean;
+  submitBatchMax: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A configuration problem: names the variable and why, in one line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads `.env` from a directory, if present; an absent file is an empty set. */
+export function readDotenv(dir: string): RawEnv {
+  const path = join(dir, '.env');
+  return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+}
+
+/** Merges env over .env (env wins), drops empty values, validates, and returns the typed config. */
+export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDotenv(process.cwd())): Config {
+  const merged: RawEnv = {};
+  for (const [k, v] of Object.entries(dotenv)) if (v !== undefined && v !== '') merged[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue?.message ?? 'is invalid');
+  }
+  const e = parsed.data;
+  const debugOn = e.DEBUG !== undefined && /(^|,)\s*(enrichd|enrichment):\*/.test(e.DEBUG);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databaseAppRole: e.DATABASE_APP_ROLE,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    cronSecret: e.CRON_SECRET,
+    workerCount: e.WORKER_COUNT,
+    maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    pollIntervalMs: e.POLL_INTERVAL,
+    healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL,
+    gracefulShutdownTimeoutMs: e.GRACEFUL_SHUTDOWN_TIMEOUT,
+    stalledIntervalMs: e.STALLED_INTERVAL,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL,
+    retry: { baseDelayMs: e.RETRY_BASE_DELAY, maxDelayMs: e.RETRY_MAX_DELAY, multiplier: e.RETRY_BACKOFF_MULTIPLIER },
+    rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, perMinute: e.RATE_LIMIT_PER_MINUTE, perHour: e.RATE_LIMIT_PER_HOUR },
+    providerCacheScope: e.PROVIDER_CACHE_SCOPE,
+    tenantMaxActive: e.TENANT_MAX_ACTIVE,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    submitBatchMax: e.SUBMIT_BATCH_MAX,
+    logLevel: debugOn ? 'debug' : e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,53 @@
+// PostgreSQL connection pool and the create-database-if-missing step.
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// Keep timestamps as Date, bigint counters as numbers (our counters stay far below 2^53).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+/** Opens a pool on the given URL; idle-client errors are logged, never thrown. */
+export function createPool(databaseUrl: string, max: number, log?: Logger): Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    application_name: 'enrichd',
+  });
+  pool.on('error', (err) => log?.warn({ err: { message: err.message } }, 'postgres idle client error'));
+  return pool;
+}
+
+/** The database name a URL points at. */
+export function databaseName(databaseUrl: string): string {
+  return decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+/** Creates the URL's database when it does not exist yet (safe when several processes race). */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const name = databaseName(databaseUrl);
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: adminUrl.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1::text', [name]);
+    if (found.rowCount) return false;
+    try {
+      // CREATE DATABASE takes no parameters; the identifier is quoted by PostgreSQL itself.
+      const { rows } = await client.query<{ q: string }>('SELECT quote_ident($1::text) AS q', [name]);
+      await client.query(`CREATE DATABASE ${rows[0]!.q}`);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === '42P04' || code === '23505') return false; // created by a concurrent process
+      throw err;
+    }
+  } finally {
+    await client.end();
+  }
+}

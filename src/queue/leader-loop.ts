@@ -1,0 +1,83 @@
+// The leader's duties, run every POLL_INTERVAL by whichever process holds the lock.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Pool } from '../db/pool.js';
+import type { Dispatcher } from './dispatch.js';
+import { Leadership } from './leader.js';
+import { Reconciler } from './reconciler.js';
+import { redisReady } from './redis.js';
+import { relayUndispatched } from './relay.js';
+
+export interface LeaderLoopOptions {
+  pool: Pool;
+  redis: Redis;
+  dispatcher: Dispatcher;
+  prefix: string;
+  pollIntervalMs: number;
+  reconcileIntervalMs: number;
+  stalledIntervalMs: number;
+  log: Logger;
+}
+
+/** Relay, epoch check and reconcile sweep on a timer, only while this process leads. */
+export class LeaderLoop {
+  private readonly leadership: Leadership;
+  private readonly reconciler: Reconciler;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastSweep = 0;
+  private failing = false;
+  private stopped = false;
+
+  constructor(private readonly opts: LeaderLoopOptions) {
+    this.leadership = new Leadership(opts.pool, opts.log);
+    this.reconciler = new Reconciler({
+      pool: opts.pool,
+      redis: opts.redis,
+      dispatcher: opts.dispatcher,
+      prefix: opts.prefix,
+      stalledIntervalMs: opts.stalledIntervalMs,
+    });
+  }
+
+  /** Starts ticking. */
+  start(): void {
+    this.stopped = false;
+    const loop = () => {
+      this.running = this.tick().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollIntervalMs);
+      });
+    };
+    loop();
+  }
+
+  /** Stops ticking and gives up the lock. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.leadership.release();
+  }
+
+  /** One round of the leader's duties; errors are logged once per streak. */
+  async tick(): Promise<void> {
+    try {
+      if (!(await this.leadership.check())) return;
+      if (!redisReady(this.opts.redis)) return;
+      const relayed = await relayUndispatched(this.opts.pool, this.opts.dispatcher);
+      if (relayed > 0) this.opts.log.info({ jobs: relayed }, 'relay queued undispatched jobs');
+      const restored = await this.reconciler.checkEpoch();
+      if (restored > 0) this.opts.log.warn({ jobs: restored }, 'Redis lost its tasks; reconciler re-queued unfinished jobs');
+      if (Date.now() - this.lastSweep >= this.opts.reconcileIntervalMs) {
+        this.lastSweep = Date.now();
+        const swept = await this.reconciler.sweep(Math.max(60_000, 2 * this.opts.reconcileIntervalMs));
+        if (swept > 0) this.opts.log.warn({ jobs: swept }, 'reconciler re-queued jobs missing from Redis');
+      }
+      if (this.failing) this.opts.log.info('leader duties recovered');
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.opts.log.warn({ err: { message: (err as Error).message } }, 'leader duties failed; retrying');
+      this.failing = true;
+    }
+  }
+}

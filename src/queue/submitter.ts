@@ -1,0 +1,51 @@
+// Records submitted jobs in PostgreSQL and queues them in BullMQ, in batches per tenant.
+import type { Logger } from 'pino';
+import type { Pool } from '../db/pool.js';
+import { withTenant } from '../db/transaction.js';
+import { type NewJob, type RecordedJob, insertJobs } from '../jobs/repository.js';
+import { Batcher } from '../util/batcher.js';
+import { type Dispatcher, dispatchableFromRow } from './dispatch.js';
+
+export interface SubmitterOptions {
+  pool: Pool;
+  appRole: string;
+  dispatcher: Dispatcher;
+  log: Logger;
+  maxBatch: number;
+}
+
+/**
+ * Concurrent submits of one tenant share one transaction (one insert ... from unnest) and one
+ * addBulk. A caller is answered only after its batch committed, so nothing acknowledged is lost.
+ */
+export class Submitter {
+  private readonly byTenant = new Map<string, Batcher<NewJob, RecordedJob>>();
+
+  constructor(private readonly opts: SubmitterOptions) {}
+
+  /** Records one job (or finds its idempotent twin) and tries to queue it. */
+  submit(tenantId: string, job: NewJob): Promise<RecordedJob> {
+    let batcher = this.byTenant.get(tenantId);
+    if (!batcher) {
+      batcher = new Batcher<NewJob, RecordedJob>({
+        maxBatch: this.opts.maxBatch,
+        maxInFlight: 3,
+        run: (jobs) => this.record(tenantId, jobs),
+      });
+      this.byTenant.set(tenantId, batcher);
+    }
+    const result = batcher.add(job);
+    void result.finally(() => {
+      if (batcher.size === 0) this.byTenant.delete(tenantId);
+    }).catch(() => undefined);
+    return result;
+  }
+
+  private async record(tenantId: string, jobs: NewJob[]): Promise<RecordedJob[]> {
+    const recorded = await withTenant(this.opts.pool, this.opts.appRole, tenantId, (tx) => insertJobs(tx, tenantId, jobs));
+    const fresh = recorded.filter((r) => r.created).map((r) => r.row);
+    const queued = await this.opts.dispatcher.dispatch(fresh.map((row) => dispatchableFromRow(row)));
+    if (!queued) this.opts.log.warn({ tenantId, jobs: fresh.length }, 'jobs recorded as pending; Redis unavailable, the relay will queue them');
+    return recorded;
+  }
+}

@@ -1,0 +1,228 @@
+// A worker process's engine: takes tasks from BullMQ, runs handlers, records every transition.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { type Job as Task, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import { type BackoffPolicy, backoffDelay } from '../jobs/backoff.js';
+import { type JobError, type JobRow, toResultObject } from '../jobs/job.js';
+import type { JobTypeRegistry } from '../jobs/types/registry.js';
+import { AttemptTimeoutError, type JobHandler, PermanentJobError } from './handlers/handler.js';
+import { QUEUE_NAME, type TaskData } from './queue.js';
+import { createRedis } from './redis.js';
+import { type StartedAttempt, Transitions } from './transitions.js';
+
+/** Thrown to BullMQ so it waits `delayMs` before the next attempt (our backoff, not its own). */
+class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+export interface WorkerRuntimeOptions {
+  config: Config;
+  pool: Pool;
+  registry: JobTypeRegistry;
+  handlers: Map<string, JobHandler>;
+  log: Logger;
+}
+
+const REGISTER_WORKER = `
+INSERT INTO enrichment_workers (id, host, pid) VALUES ($1::text, $2::text, $3::int)
+ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), stopped_at = NULL`;
+const HEARTBEAT = `
+UPDATE enrichment_workers SET last_heartbeat_at = now(), in_flight = $2::int, processed = $3::bigint WHERE id = $1::text`;
+const STOPPED = `
+UPDATE enrichment_workers SET stopped_at = now(), in_flight = 0, processed = $2::bigint WHERE id = $1::text`;
+
+const MAX_ERROR_MESSAGE = 2000;
+
+/** Makes a worker id that says where it runs: host:pid:random. */
+export function makeWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export class WorkerRuntime {
+  readonly id = makeWorkerId();
+  private readonly transitions: Transitions;
+  private readonly log: Logger;
+  private worker: Worker<TaskData> | undefined;
+  private redis: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private processed = 0;
+  private readonly aborts = new Set<AbortController>();
+
+  constructor(private readonly opts: WorkerRuntimeOptions) {
+    this.transitions = new Transitions(opts.pool);
+    this.log = opts.log.child({ workerId: this.id });
+  }
+
+  /** Registers the worker and starts taking tasks. */
+  async start(): Promise<void> {
+    const { config } = this.opts;
+    await this.opts.pool.query(REGISTER_WORKER, [this.id, hostname(), process.pid]);
+    this.redis = createRedis(config.redisUrl, 'worker', this.log);
+    this.worker = new Worker<TaskData>(QUEUE_NAME, (task) => this.process(task), {
+      connection: this.redis,
+      prefix: config.queuePrefix,
+      concurrency: config.maxConcurrentJobs,
+      lockDuration: config.stalledIntervalMs,
+      stalledInterval: config.stalledIntervalMs,
+      // PostgreSQL counts stalls as attempts and fails a job that keeps stalling.
+      maxStalledCount: 1_000_000,
+      skipVersionCheck: true,
+      name: this.id,
+      settings: { backoffStrategy: (_made, _type, err) => (err instanceof RetryLater ? err.delayMs : 1000) },
+    });
+    this.worker.on('error', (err) => this.log.warn({ err: { message: err.message } }, 'worker queue error'));
+    this.heartbeat = setInterval(() => {
+      this.opts.pool
+        .query(HEARTBEAT, [this.id, this.inFlight, this.processed])
+        .catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'heartbeat failed'));
+    }, config.healthCheckIntervalMs);
+    this.heartbeat.unref();
+    this.log.info({ concurrency: config.maxConcurrentJobs }, 'worker started');
+  }
+
+  /** Stops taking tasks, lets running ones finish for up to graceMs, then aborts them. */
+  async close(graceMs = this.opts.config.gracefulShutdownTimeoutMs): Promise<void> {
+    clearInterval(this.heartbeat);
+    if (this.worker) {
+      const closing = this.worker.close();
+      const timer = setTimeout(() => {
+        for (const ac of this.aborts) ac.abort(new Error('worker shutting down'));
+      }, graceMs);
+      await closing.catch(() => undefined);
+      clearTimeout(timer);
+    }
+    await this.opts.pool.query(STOPPED, [this.id, this.processed]).catch(() => undefined);
+    this.redis?.disconnect();
+    this.log.info({ processed: this.processed }, 'worker stopped');
+  }
+
+  private logStart(s: StartedAttempt): void {
+    const { row } = s;
+    const base = { jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts };
+    if (s.fromStatus === 'scheduled' || s.fromStatus === 'running') {
+      this.log.info({ ...base, from: s.fromStatus, to: 'pending' }, 'job transition');
+      this.log.info({ ...base, from: 'pending', to: s.exhausted ? 'failed' : 'running' }, 'job transition');
+    } else {
+      this.log.info({ ...base, from: s.fromStatus, to: s.exhausted ? 'failed' : 'running' }, 'job transition');
+    }
+  }
+
+  private async process(task: Task<TaskData>): Promise<void> {
+    const started = await this.transitions.start(task.id!, this.id);
+    if (!started) {
+      this.log.debug({ jobId: task.id }, 'stale task skipped: the job is finished or cancelled');
+      return;
+    }
+    this.logStart(started);
+    if (started.exhausted) return;
+    this.inFlight++;
+    try {
+      await this.runAttempt(started.row);
+    } finally {
+      this.inFlight--;
+      this.processed++;
+    }
+  }
+
+  private async runAttempt(row: JobRow): Promise<void> {
+    const handler = this.opts.handlers.get(row.type);
+    const ac = new AbortController();
+    this.aborts.add(ac);
+    const singleItem = row.progress_total === 1;
+    const base = { jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts };
+    try {
+      if (!handler) throw new PermanentJobError(`no handler is registered for job type ${row.type}`, 'no_handler');
+      const value = await withTimeout(
+        handler({ job: row, payload: row.payload, attempt: row.attempts, signal: ac.signal, log: this.log.child({ jobId: row.id }) }),
+        row.timeout_ms,
+        ac,
+      );
+      const applied = await this.transitions.finish({
+        id: row.id,
+        attempt: row.attempts,
+        workerId: this.id,
+        to: 'completed',
+        result: toResultObject(value),
+        progress: singleItem ? { processed: 1, succeeded: 1, failed: 0 } : null,
+      });
+      if (applied) this.log.info({ ...base, from: 'running', to: 'completed' }, 'job transition');
+      else this.log.info(base, 'attempt outcome discarded: the job was cancelled or handed back meanwhile');
+    } catch (err) {
+      await this.fail(row, err, singleItem);
+    } finally {
+      this.aborts.delete(ac);
+    }
+  }
+
+  private async fail(row: JobRow, err: unknown, singleItem: boolean): Promise<void> {
+    const error = toJobError(err);
+    const attemptInRound = row.attempts - row.round_base;
+    const permanent = err instanceof PermanentJobError;
+    const base = { jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts };
+    if (!permanent && attemptInRound < row.max_attempts) {
+      const policy = this.backoffPolicy(row.type);
+      const delayMs = backoffDelay(policy, attemptInRound);
+      const applied = await this.transitions.finish({
+        id: row.id,
+        attempt: row.attempts,
+        workerId: this.id,
+        to: 'retrying',
+        error,
+        retryAt: new Date(Date.now() + delayMs),
+      });
+      if (!applied) return;
+      this.log.info({ ...base, from: 'running', to: 'retrying', delayMs, error: error.message }, 'job transition');
+      throw new RetryLater(delayMs, error.message);
+    }
+    const applied = await this.transitions.finish({
+      id: row.id,
+      attempt: row.attempts,
+      workerId: this.id,
+      to: 'failed',
+      error,
+      progress: singleItem ? { processed: 1, succeeded: 0, failed: 1 } : null,
+    });
+    if (applied) this.log.warn({ ...base, from: 'running', to: 'failed', error: error.message }, 'job transition');
+  }
+
+  private backoffPolicy(type: string): BackoffPolicy {
+    return { ...this.opts.config.retry, ...this.opts.registry.get(type)?.defaults.backoff };
+  }
+}
+
+/** The recorded form of an attempt's error: message and code, never a stack. */
+function toJobError(err: unknown): JobError {
+  const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_MESSAGE);
+  const code = err instanceof PermanentJobError || err instanceof AttemptTimeoutError ? err.code : 'handler_error';
+  return { message, code, at: new Date().toISOString() };
+}
+
+/** Races a handler against its timeout; on timeout the handler's signal is aborted. */
+async function withTimeout<T>(work: Promise<T>, ms: number, ac: AbortController): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new AttemptTimeoutError(ms);
+          ac.abort(err);
+          reject(err);
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,115 @@
+// Opens what a process needs (pool, Redis, queue) and runs its parts: API, leader duties, workers.
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import type { Config } from '../config.js';
+import { type Pool, createPool } from '../db/pool.js';
+import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
+import { Dispatcher } from '../queue/dispatch.js';
+import type { JobHandler } from '../queue/handlers/handler.js';
+import { builtinHandlers } from '../queue/handlers/index.js';
+import { LeaderLoop } from '../queue/leader-loop.js';
+import { type JobQueue, createQueue } from '../queue/queue.js';
+import { createRedis } from '../queue/redis.js';
+import { Submitter } from '../queue/submitter.js';
+import { WorkerRuntime } from '../queue/worker-runtime.js';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  queue: JobQueue;
+  registry: JobTypeRegistry;
+  dispatcher: Dispatcher;
+  submitter: Submitter;
+  close(): Promise<void>;
+}
+
+/** Opens the pool, the fail-fast Redis connection and the queue. */
+export function openServices(config: Config, log: Logger, registry = createJobTypeRegistry()): Services {
+  const pool = createPool(config.databaseUrl, config.databasePoolSize, log);
+  const redis = createRedis(config.redisUrl, 'queue', log);
+  const queue = createQueue(redis, config.queuePrefix);
+  queue.on('error', () => undefined); // connection state is logged by the Redis watcher
+  const dispatcher = new Dispatcher(queue, redis, pool, log);
+  const submitter = new Submitter({ pool, appRole: config.databaseAppRole, dispatcher, log, maxBatch: config.submitBatchMax });
+  return {
+    config,
+    log,
+    pool,
+    redis,
+    queue,
+    registry,
+    dispatcher,
+    submitter,
+    async close() {
+      await dispatcher.flush().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+export interface RunningParts {
+  app?: FastifyInstance;
+  leader?: LeaderLoop;
+  workers: WorkerRuntime[];
+}
+
+export interface RunOptions {
+  api: boolean;
+  leader: boolean;
+  workers: number;
+  handlers?: Map<string, JobHandler>;
+}
+
+/** Starts the asked-for parts on open services; the caller stops them with stopParts. */
+export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
+  const parts: RunningParts = { workers: [] };
+  if (opts.leader) {
+    parts.leader = new LeaderLoop({
+      pool: s.pool,
+      redis: s.redis,
+      dispatcher: s.dispatcher,
+      prefix: s.config.queuePrefix,
+      pollIntervalMs: s.config.pollIntervalMs,
+      reconcileIntervalMs: s.config.reconcileIntervalMs,
+      stalledIntervalMs: s.config.stalledIntervalMs,
+      log: s.log.child({ part: 'leader' }),
+    });
+    parts.leader.start();
+  }
+  for (let i = 0; i < opts.workers; i++) {
+    const w = new WorkerRuntime({
+      config: s.config,
+      pool: s.pool,
+      registry: s.registry,
+      handlers: opts.handlers ?? builtinHandlers(),
+      log: s.log.child({ part: 'worker' }),
+    });
+    await w.start();
+    parts.workers.push(w);
+  }
+  if (opts.api) {
+    parts.app = await buildApp({
+      config: s.config,
+      pool: s.pool,
+      redis: s.redis,
+      registry: s.registry,
+      submitter: s.submitter,
+      log: s.log,
+      accepting,
+    });
+  }
+  return parts;
+}
+
+/** Stops parts in the safe order: stop accepting, finish work, then leader duties. */
+export async function stopParts(parts: RunningParts): Promise<void> {
+  await parts.app?.close();
+  await Promise.all(parts.workers.map((w) => w.close()));
+  await parts.leader?.stop();
+}
