@@ -13,6 +13,10 @@ BEGIN
       NULL; -- another database's migration created it at the same moment
     END;
   END IF;
+  -- The connecting role must be able to SET ROLE to it (a superuser can anyway).
+  IF NOT pg_has_role(current_user, app_role, 'MEMBER') THEN
+    EXECUTE format('GRANT %I TO %I', app_role, current_user);
+  END IF;
 END
 $$;
 
