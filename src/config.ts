@@ -5,11 +5,18 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 
 const intMs = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+const BOOL_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 const bool = (def: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return def;
+      const b = BOOL_WORDS[v.toLowerCase()];
+      if (b !== undefined) return b;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false (also 1/0, yes/no)' });
+      return z.NEVER;
+    });
 
 const urlWithProtocols = (protocols: string[]) =>
   z.string().refine((v) => {
@@ -105,11 +112,19 @@ export function readDotenv(dir: string): RawEnv {
   return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
 }
 
+// A blank value counts as unset: z.coerce.number() would read "  " as 0 (WORKER_COUNT=" " -> no workers).
+const isSet = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
+
+/** `DEBUG` lists namespaces separated by commas or spaces, as the debug package reads it. */
+function debugEnabled(debug: string | undefined): boolean {
+  return (debug ?? '').split(/[\s,]+/).some((ns) => ns === 'enrichd:*' || ns === 'enrichment:*');
+}
+
 /** Merges env over .env (env wins), drops empty values, validates, and returns the typed config. */
 export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDotenv(process.cwd())): Config {
   const merged: RawEnv = {};
-  for (const [k, v] of Object.entries(dotenv)) if (v !== undefined && v !== '') merged[k] = v;
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  for (const [k, v] of Object.entries(dotenv)) if (isSet(v)) merged[k] = v;
+  for (const [k, v] of Object.entries(env)) if (isSet(v)) merged[k] = v;
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -117,7 +132,7 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     throw new ConfigError(variable, issue?.message ?? 'is invalid');
   }
   const e = parsed.data;
-  const debugOn = e.DEBUG !== undefined && /(^|,)\s*(enrichd|enrichment):\*/.test(e.DEBUG);
+  const debugOn = debugEnabled(e.DEBUG);
   return {
     databaseUrl: e.DATABASE_URL,
     databaseAppRole: e.DATABASE_APP_ROLE,

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,7 +11,7 @@ import type { Pool } from '../db/pool.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
 import type { Submitter } from '../queue/submitter.js';
 import { type AuthContext, Authenticator } from './auth.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, toAppError } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -49,6 +49,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Errors raised before routing (a malformed %-escape in the URL) skip the error handler.
+    frameworkErrors: (err, _request, reply) => {
+      const appError = toAppError(err);
+      void (reply as FastifyReply).status(appError.status).send(appError.toBody());
+    },
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON.stringify: the response schemas document, they do not re-validate.

@@ -16,7 +16,8 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 /** Maps any thrown value to an AppError a client may see. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const fe = err as Partial<FastifyError>;
+  // Anything can be thrown, null included: read fields only from objects.
+  const fe: Partial<FastifyError> = err !== null && typeof err === 'object' ? (err as Partial<FastifyError>) : {};
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', 'The body is larger than the limit of 1 MiB.');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', 'The body must be JSON (Content-Type: application/json).');
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('invalid_json', 'The body is not valid JSON.');
@@ -25,6 +26,7 @@ export function toAppError(err: unknown): AppError {
     const code = CODE_BY_STATUS[status] ?? 'validation_error';
     return new AppError(code, status === 400 ? 'The request is malformed.' : 'The request cannot be served.');
   }
+  if (status === 503) return new AppError('unavailable', 'The service is not available right now; try again shortly.');
   return new AppError('internal_error', 'Something went wrong on our side; it has been logged.');
 }
 

@@ -3,9 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { findJsonProblem } from '../jobs/json-guard.js';
 
-/** Replaces Fastify's JSON parser with one that refuses what the contract refuses, as 400s. */
+/**
+ * Replaces Fastify's parsers with one for JSON that refuses what the contract refuses, as 400s.
+ * Fastify's built-in text/plain parser goes too: a non-JSON body is a 415, not a string that
+ * fails validation. Routes that take other types (CSV uploads) add their own parsers.
+ */
 export function registerJsonBodyParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     let value: unknown;
     try {

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 
 /** Serialises a JSON value with sorted keys, so equal values give equal strings. */
 export function canonicalJson(value: unknown): string {
+  const toJSON = value !== null && typeof value === 'object' ? (value as { toJSON?: unknown }).toJSON : undefined;
+  if (typeof toJSON === 'function') return canonicalJson((toJSON as () => unknown).call(value));
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

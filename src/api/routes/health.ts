@@ -22,6 +22,24 @@ async function probe(check: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * Resolves once the connection is ready, or after the probe's timeout. The probe connection
+ * fails fast (no offline queue): without this wait, /ready says Redis is down while a fresh
+ * or reconnecting connection is still being set up.
+ */
+function redisConnected(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, PROBE_TIMEOUT_MS);
+    redis.once('ready', done);
+  });
+}
+
 export interface HealthRoutesOptions {
   pool: Pool;
   redis: Redis;
@@ -34,7 +52,11 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthRoutesOptio
   app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness: 200 while the process is alive' } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { tags: ['operations'], summary: 'Readiness: 200 when PostgreSQL and Redis answer, 503 naming which does not' } }, async (_request, reply) => {
-    const [postgres, redis] = await Promise.all([probe(() => opts.pool.query('SELECT 1')), probe(() => opts.redis.ping())]);
+    const redisAnswers = async () => {
+      await redisConnected(opts.redis);
+      return opts.redis.ping();
+    };
+    const [postgres, redis] = await Promise.all([probe(() => opts.pool.query('SELECT 1')), probe(redisAnswers)]);
     const checks = { postgres: postgres ? 'up' : 'down', redis: redis ? 'up' : 'down' };
     const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
     if (!opts.accepting()) down.push('shutting_down');

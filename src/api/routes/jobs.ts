@@ -16,13 +16,18 @@ export interface JobRoutesOptions {
   hidden: boolean;
 }
 
-const LEGACY_PATHS: Record<string, string> = { 'payload.listId': 'list_id', 'payload.planId': 'plan_id', 'payload.chunkSize': 'chunk_size' };
+const LEGACY_PATHS = new Map([
+  ['payload.listId', 'list_id'],
+  ['payload.planId', 'plan_id'],
+  ['payload.chunkSize', 'chunk_size'],
+]);
 
 /** The older route's clients sent list_id and plan_id: name those in error details. */
 function renameLegacyPaths(err: AppError): AppError {
   const details = err.details.map((d) => {
     const detail = d as { path?: string };
-    return detail.path && LEGACY_PATHS[detail.path] ? { ...detail, path: LEGACY_PATHS[detail.path] } : d;
+    const legacy = detail.path !== undefined ? LEGACY_PATHS.get(detail.path) : undefined;
+    return legacy ? { ...detail, path: legacy } : d;
   });
   return new AppError(err.code, err.message, details);
 }
