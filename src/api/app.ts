@@ -8,12 +8,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
 import type { Submitter } from '../queue/submitter.js';
 import { type AuthContext, Authenticator } from './auth.js';
 import { registerErrorHandling, toAppError } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { healthRoutes } from './routes/health.js';
+import { jobTypeRoutes, payloadComponentName, payloadJsonSchema } from './routes/job-types.js';
 import { jobRoutes } from './routes/jobs.js';
 import { zodValidatorCompiler } from './validation.js';
 
@@ -48,7 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Fastify's own 503 body is not the contract's shape: the onRequest hook below answers instead.
+    return503OnClosing: false,
     // Errors raised before routing (a malformed %-escape in the URL) skip the error handler.
     frameworkErrors: (err, _request, reply) => {
       const appError = toAppError(err);
@@ -63,6 +66,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      const err = new AppError('unavailable', 'The server is shutting down; retry on another instance.');
+      return reply.status(503).header('connection', 'close').send(err.toBody());
+    }
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -70,9 +83,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'enrichd',
         version: '0.1.0',
-        description: 'Dispatches and runs data-enrichment jobs for many tenants. Every error is {error: {code, message, details}}.',
+        description:
+          'Dispatches and runs data-enrichment jobs for many tenants. Every error is {error: {code, message, details}}. ' +
+          `Job types: ${deps.registry.names().join(', ')} (payload schemas under components.schemas, and GET /v1/enrichment/job-types).`,
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        // Each registered type's payload, so clients can validate before they submit.
+        schemas: Object.fromEntries(deps.registry.all().map((d) => [payloadComponentName(d.name), payloadJsonSchema(d.payloadSchema)])),
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -97,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           request.auth = await authenticator.authenticate(request.headers.authorization);
         });
         await jobRoutes(scope, { deps: createDeps, base: prefix, hidden });
+        await jobTypeRoutes(scope, { registry: deps.registry, hidden });
       },
       { prefix },
     );

@@ -103,5 +103,9 @@ export async function createJob(
       { path: 'headers.idempotency-key', message: 'already used with another body in the last 24 hours' },
     ]);
   }
+  if (recorded.created) {
+    const { row } = recorded;
+    log.info({ jobId: row.id, tenantId: row.tenant_id, type: row.type, from: null, to: row.status, attempt: 0 }, 'job transition');
+  }
   return recorded;
 }

@@ -160,3 +160,26 @@ describe('unknown routes and malformed URLs', () => {
     expectErrorShape(badEscape.json());
   });
 });
+
+describe('job types from the registry', () => {
+  it('lists every registered type with its defaults and payload schema', async () => {
+    const token = await sys.token();
+    const res = await sys.app.inject({ method: 'GET', url: '/v1/enrichment/job-types', headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { items: { name: string; defaults: { maxAttempts: number }; payloadSchema: { properties?: Record<string, unknown> } }[] };
+    expect(body.items.map((t) => t.name).sort()).toEqual(sys.services.registry.names());
+    const listType = body.items.find((t) => t.name === 'list_enrichment')!;
+    expect(Object.keys(listType.payloadSchema.properties ?? {})).toEqual(expect.arrayContaining(['listId', 'planId', 'chunkSize']));
+    expect(listType.defaults.maxAttempts).toBe(3);
+  });
+
+  it('puts each payload schema in the OpenAPI components', async () => {
+    const doc = (await sys.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['TestJobPayload', 'ListEnrichmentPayload']));
+  });
+
+  it('answers 401 without a token', async () => {
+    const res = await sys.app.inject({ method: 'GET', url: '/v1/enrichment/job-types' });
+    expect(res.statusCode).toBe(401);
+  });
+});
