@@ -1,6 +1,7 @@
 // Turns every error into the contract's JSON shape; logs unexpected ones once, with the request id.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
+import { isPgConnectionError } from '../observability/connection-watch.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'validation_error',
@@ -21,6 +22,8 @@ export function toAppError(err: unknown): AppError {
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large', 'The body is larger than the limit of 1 MiB.');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError('unsupported_media_type', 'The body must be JSON (Content-Type: application/json).');
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('invalid_json', 'The body is not valid JSON.');
+  // PostgreSQL down is the service's outage, not a bug: 503, as /ready says.
+  if (isPgConnectionError(err)) return new AppError('unavailable', 'The service is not available right now; try again shortly.');
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
     const code = CODE_BY_STATUS[status] ?? 'validation_error';

@@ -6,7 +6,7 @@ import { createPool, ensureDatabase } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { DEMO_TENANT_ID } from '../runtime/demo.js';
 import { preflight } from '../runtime/preflight.js';
-import { serve } from './serve.js';
+import { type ServeOptions, serve } from './serve.js';
 import { submitJob } from './submit.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,11 +23,49 @@ function config(): Config {
   }
 }
 
+/**
+ * Exits once a long-running command has shut down. Everything of ours is closed by then, but
+ * a library timer may linger (BullMQ's blocking-read watchdog, up to 6 s after a close while
+ * Redis is down) and would hold the exit that a supervisor waits for.
+ */
+async function serveThenExit(c: Config, opts: ServeOptions): Promise<never> {
+  await serve(c, opts);
+  process.exit();
+}
+
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
   return n;
 };
+
+/** A help section naming the environment variables a command reads (the README has them all). */
+function envHelp(vars: [string, string][]): string {
+  const width = Math.max(...vars.map(([name]) => name.length)) + 2;
+  return `\nEnvironment (or .env in the working directory; see the README for every variable):\n${vars.map(([name, text]) => `  ${name.padEnd(width)}${text}`).join('\n')}\n`;
+}
+
+const DB_VARS: [string, string][] = [
+  ['DATABASE_URL', 'PostgreSQL (default postgres://postgres@127.0.0.1:5432/enrichd)'],
+  ['DATABASE_APP_ROLE', 'role of tenant-scoped transactions (default enrichd_app)'],
+];
+const RUN_VARS: [string, string][] = [
+  ...DB_VARS,
+  ['REDIS_URL', 'Redis for the queue (default redis://127.0.0.1:6379)'],
+  ['QUEUE_PREFIX', 'prefix of every Redis key (default enrichd)'],
+  ['POLL_INTERVAL', 'ms between relay and reconciler rounds (default 1000)'],
+  ['LOG_LEVEL, DEBUG', 'info by default; DEBUG=enrichd:* for debug logs'],
+];
+const API_VARS: [string, string][] = [
+  ['PORT, HOST', 'where the API listens (default 3000, 127.0.0.1)'],
+  ['CRON_SECRET', 'bearer secret of the process endpoint'],
+];
+const WORKER_VARS: [string, string][] = [
+  ['WORKER_COUNT', 'worker processes: in this process for 1, child processes beyond (default 1)'],
+  ['MAX_CONCURRENT_JOBS', 'tasks in flight per worker (default 10)'],
+  ['STALLED_INTERVAL', "ms: a dead worker's job runs again within two (default 30000)"],
+  ['GRACEFUL_SHUTDOWN_TIMEOUT', 'ms running tasks get to finish at SIGTERM (default 30000)'],
+];
 
 /** Builds the command tree. */
 export function buildProgram(): Command {
@@ -38,35 +76,39 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('migrate, then run the API and workers in this process (WORKER_COUNT), printing a demo tenant, token and curl line')
+    .addHelpText('after', envHelp([...RUN_VARS, ...API_VARS, ['JWT_SECRET', 'HS256 key of API tokens; one is made for this run when unset'], ...WORKER_VARS]))
     .action(async () => {
       const c = config();
-      await serve(c, { api: true, workers: c.workerCount, demo: true });
+      await serveThenExit(c, { api: true, workers: c.workerCount, demo: true });
     });
 
   program
     .command('api')
     .description('run the HTTP API (and leader duties); needs JWT_SECRET')
+    .addHelpText('after', envHelp([...RUN_VARS, ...API_VARS, ['JWT_SECRET', 'HS256 key of API tokens (required, at least 16 characters)']]))
     .action(async () => {
       const c = config();
       if (!c.jwt.secret) {
         process.stderr.write('invalid configuration: JWT_SECRET is required by `enrichd api` (`enrichd start` makes one for a demo run)\n');
         process.exit(1);
       }
-      await serve(c, { api: true, workers: 0, demo: false });
+      await serveThenExit(c, { api: true, workers: 0, demo: false });
     });
 
   program
     .command('worker')
     .description('run workers: WORKER_COUNT processes (in this process for 1), each with MAX_CONCURRENT_JOBS tasks in flight')
     .option('--count <n>', 'worker processes (default WORKER_COUNT)', int('--count'))
+    .addHelpText('after', envHelp([...RUN_VARS, ...WORKER_VARS]))
     .action(async (o: { count?: number }) => {
       const c = config();
-      await serve(c, { api: false, workers: o.count ?? Math.max(1, c.workerCount), demo: false });
+      await serveThenExit(c, { api: false, workers: o.count ?? Math.max(1, c.workerCount), demo: false });
     });
 
   program
     .command('migrate')
-    .description('create the database if missing and apply pending migrations')
+    .description('create the database if missing and apply pending migrations (safe to run from several processes at once)')
+    .addHelpText('after', envHelp(DB_VARS))
     .action(async () => {
       const c = config();
       const problems = await preflight(c);
@@ -92,6 +134,7 @@ export function buildProgram(): Command {
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 7d', '1h')
     .option('--admin', 'add the admin role')
     .option('--sub <subject>', 'the sub claim', 'enrichd-cli')
+    .addHelpText('after', envHelp([['JWT_SECRET', 'the signing key (required)'], ['JWT_ISSUER, JWT_AUDIENCE', 'iss and aud claims, when set']]))
     .action(async (o: { tenant: string; ttl: string; admin?: boolean; sub: string }) => {
       const c = config();
       if (!c.jwt.secret) {
@@ -127,6 +170,7 @@ export function buildProgram(): Command {
     .option('--tenant <uuid>', 'tenant for the signed token', DEMO_TENANT_ID)
     .option('--wait', 'wait until the job is completed, failed or cancelled')
     .option('--wait-timeout <ms>', 'give up waiting after this long', int('--wait-timeout'), 600_000)
+    .addHelpText('after', envHelp([['PORT, HOST', 'the API when --url is not given'], ['JWT_SECRET', 'signs a token for --tenant when --token is not given']]))
     .action(async (type: string, o: Record<string, string | number | boolean | undefined>) => {
       const c = config();
       let payload: unknown;

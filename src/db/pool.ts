@@ -1,6 +1,7 @@
 // PostgreSQL connection pool and the create-database-if-missing step.
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { type PgConnectionWatch, isPgConnectionError } from '../observability/connection-watch.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -9,8 +10,11 @@ export type PoolClient = pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-/** Opens a pool on the given URL; idle-client errors are logged, never thrown. */
-export function createPool(databaseUrl: string, max: number, log?: Logger): Pool {
+/**
+ * Opens a pool on the given URL; idle-client errors are logged, never thrown. An idle client
+ * only errs when its connection dies, so each such error tells the watch PostgreSQL went away.
+ */
+export function createPool(databaseUrl: string, max: number, log?: Logger, watch?: PgConnectionWatch): Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
@@ -18,7 +22,18 @@ export function createPool(databaseUrl: string, max: number, log?: Logger): Pool
     idleTimeoutMillis: 30000,
     application_name: 'enrichd',
   });
-  pool.on('error', (err) => log?.warn({ err: { message: err.message } }, 'postgres idle client error'));
+  pool.on('error', (err) => {
+    if (watch && isPgConnectionError(err)) watch.failed(err);
+    else log?.warn({ err: { message: err.message } }, 'postgres idle client error');
+  });
+  // pg-pool listens for errors only on idle clients. A checked-out client (a transaction,
+  // the migrator) whose connection drops emits 'error' too, and with no listener that
+  // crashes the process; its caller already sees the failure through the query.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (watch && isPgConnectionError(err)) watch.failed(err);
+    });
+  });
   return pool;
 }
 

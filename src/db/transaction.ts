@@ -3,25 +3,12 @@ import type { Pool, PoolClient } from './pool.js';
 
 export type Tx = PoolClient;
 
+const SET_TENANT = "SELECT set_config('role', $1::text, true), set_config('app.tenant_id', $2::text, true)";
+
 /** Runs fn in a transaction as the application role with app.tenant_id set, so row-level security binds. */
 export async function withTenant<T>(pool: Pool, appRole: string, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // set_config('role', ..., true) is SET LOCAL ROLE, and it takes parameters.
-    await client.query("SELECT set_config('role', $1::text, true), set_config('app.tenant_id', $2::text, true)", [
-      appRole,
-      tenantId,
-    ]);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  // set_config('role', ..., true) is SET LOCAL ROLE, and it takes parameters.
+  return inTransaction(pool, (client) => [client.query(SET_TENANT, [appRole, tenantId])], fn);
 }
 
 /**
@@ -29,16 +16,57 @@ export async function withTenant<T>(pool: Pool, appRole: string, tenantId: strin
  * and worker duties that span tenants: relay, reconciler, batched job transitions, sweeps.
  */
 export async function withSystem<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, () => [], fn);
+}
+
+/** pg reads this flag on every send, so it may change while the client has nothing in flight. */
+interface PipelineSwitch {
+  pipeline: boolean;
+}
+
+/**
+ * BEGIN, the setup statements and fn's first statement go out together (pg pipeline mode,
+ * one socket write), so a transaction costs two round trips (that flight, then COMMIT)
+ * instead of one per statement. On a busy machine every round trip is also a process
+ * wake-up, which is what a short transaction mostly pays for. Order still holds: the server
+ * runs them in sequence, and a failed setup leaves the transaction aborted, so fn's
+ * statements fail rather than run without the tenant.
+ */
+async function inTransaction<T>(pool: Pool, setup: (client: PoolClient) => Promise<unknown>[], fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const pipe = client as unknown as PipelineSwitch;
+  pipe.pipeline = true;
+  let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
+    const socket = client.connection.stream;
+    const first: Promise<unknown>[] = [];
+    let work: Promise<T>;
+    socket.cork();
+    try {
+      first.push(client.query('BEGIN'));
+      first.push(...setup(client));
+      work = fn(client);
+    } catch (err) {
+      work = Promise.reject(err);
+    } finally {
+      socket.uncork();
+    }
+    const settled = await Promise.allSettled([...first, work]);
+    // The setup's error is the cause; fn's is then only "current transaction is aborted".
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const result = (settled[settled.length - 1] as PromiseFulfilledResult<T>).value;
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
     throw err;
   } finally {
-    client.release();
+    // Everything sent has been answered by now (COMMIT or ROLLBACK came back last).
+    pipe.pipeline = false;
+    // A connection that cannot even roll back is not given to the next caller.
+    client.release(broken);
   }
 }

@@ -3,15 +3,26 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { JobRow } from '../jobs/job.js';
-import { Batcher } from '../util/batcher.js';
+import { JOB_STATUSES } from '../jobs/status.js';
 import { type Dispatchable, type JobQueue, taskOptions } from './queue.js';
 import { redisReady } from './redis.js';
 
 const ADD_TIMEOUT_MS = 700;
 
+// A job that a worker starts meanwhile is left alone: the start records dispatched_at itself,
+// and the relay looks only at pending and scheduled jobs. The status test is written as
+// "none of the others" on purpose: `status IN ('pending', 'scheduled')` would match the
+// relay's partial index, which the planner then prefers (on fresh statistics) and walks
+// whole, once per mark, instead of looking the ids up by primary key.
 const MARK_DISPATCHED = `
 UPDATE enrichment_jobs SET dispatched_at = now()
-WHERE id = ANY($1::uuid[]) AND dispatched_at IS NULL`;
+WHERE id = ANY($1::uuid[]) AND dispatched_at IS NULL AND status <> ALL($2::text[])`;
+const NOT_MARKABLE = JOB_STATUSES.filter((s) => s !== 'pending' && s !== 'scheduled');
+
+// Well inside the relay's 300 ms grace, so it still sees marks on time; long enough that a
+// worker has usually started the job, which then costs no write at all.
+const MARK_DELAY_MS = 100;
+const MARK_MAX = 5000;
 
 /** The task for a stored job, delayed until its runAt or its next retry. */
 export function dispatchableFromRow(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'priority' | 'status' | 'run_at' | 'retry_at'>, now = Date.now()): Dispatchable {
@@ -25,29 +36,67 @@ export function dispatchableFromRow(row: Pick<JobRow, 'id' | 'tenant_id' | 'type
   };
 }
 
+/**
+ * Writes dispatched_at marks in the background, gathered over MARK_DELAY_MS into one
+ * statement. A lost or late mark only makes the relay add the task again, which BullMQ
+ * (or the worker's status check) ignores.
+ */
+class DispatchMarks {
+  private waiting: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly writing = new Set<Promise<void>>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+  ) {}
+
+  add(ids: string[]): void {
+    for (const id of ids) this.waiting.push(id);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.writeNow(), MARK_DELAY_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes every waiting mark now and waits for all writes in progress. */
+  async flush(): Promise<void> {
+    this.writeNow();
+    await Promise.all([...this.writing]);
+  }
+
+  private writeNow(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.waiting.length > 0) {
+      const ids = this.waiting.splice(0, MARK_MAX);
+      const write: Promise<void> = this.pool
+        .query(MARK_DISPATCHED, [ids, NOT_MARKABLE])
+        .then(
+          () => undefined,
+          (err: Error) => this.log.warn({ err: { message: err.message }, jobs: ids.length }, 'marking dispatched failed; the relay will re-add'),
+        )
+        .finally(() => this.writing.delete(write));
+      this.writing.add(write);
+    }
+  }
+}
+
 export class Dispatcher {
-  private readonly marker: Batcher<string, void>;
+  private readonly marks: DispatchMarks;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly redis: Redis,
-    private readonly pool: Pool,
+    pool: Pool,
     private readonly log: Logger,
   ) {
-    this.marker = new Batcher<string, void>({
-      maxBatch: 1000,
-      maxInFlight: 2,
-      run: async (ids) => {
-        await this.pool.query(MARK_DISPATCHED, [ids]);
-        return ids.map(() => undefined);
-      },
-    });
+    this.marks = new DispatchMarks(pool, log);
   }
 
   /**
    * Adds tasks to BullMQ; true when Redis took them. The dispatched_at mark is written
-   * after, in the background: if it is lost, the relay adds again and BullMQ (or the
-   * worker's status check) ignores the duplicate.
+   * after, in the background (see DispatchMarks).
    */
   async dispatch(tasks: Dispatchable[]): Promise<boolean> {
     if (tasks.length === 0) return true;
@@ -66,14 +115,12 @@ export class Dispatcher {
     } finally {
       clearTimeout(timer);
     }
-    for (const t of tasks) {
-      this.marker.add(t.id).catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'marking dispatched failed; the relay will re-add'));
-    }
+    this.marks.add(tasks.map((t) => t.id));
     return true;
   }
 
-  /** Waits until the background dispatched_at marks are written (for shutdown and tests). */
+  /** Writes the waiting dispatched_at marks now and waits for them (for the relay, shutdown and tests). */
   async flush(): Promise<void> {
-    while (this.marker.size > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.marks.flush();
   }
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
+import type { PgConnectionWatch } from '../observability/connection-watch.js';
 import type { Dispatcher } from './dispatch.js';
 import { Leadership } from './leader.js';
 import { Reconciler } from './reconciler.js';
@@ -17,6 +18,8 @@ export interface LeaderLoopOptions {
   reconcileIntervalMs: number;
   stalledIntervalMs: number;
   log: Logger;
+  /** told whether PostgreSQL answered each tick, so its loss and return are logged */
+  pgWatch?: PgConnectionWatch;
 }
 
 /** Relay, epoch check and reconcile sweep on a timer, only while this process leads. */
@@ -30,7 +33,7 @@ export class LeaderLoop {
   private stopped = false;
 
   constructor(private readonly opts: LeaderLoopOptions) {
-    this.leadership = new Leadership(opts.pool, opts.log);
+    this.leadership = new Leadership(opts.pool, opts.log, opts.pgWatch);
     this.reconciler = new Reconciler({
       pool: opts.pool,
       redis: opts.redis,
@@ -59,10 +62,25 @@ export class LeaderLoop {
     await this.leadership.release();
   }
 
+  /**
+   * Leader or not, every process runs this check each tick, so it is also the process's probe
+   * of PostgreSQL: only its outcome (never a Redis error later in the tick) drives the watch.
+   */
+  private async probeLeadership(): Promise<boolean> {
+    try {
+      const leading = await this.leadership.check();
+      this.opts.pgWatch?.succeeded();
+      return leading;
+    } catch (err) {
+      this.opts.pgWatch?.failed(err);
+      throw err;
+    }
+  }
+
   /** One round of the leader's duties; errors are logged once per streak. */
   async tick(): Promise<void> {
     try {
-      if (!(await this.leadership.check())) return;
+      if (!(await this.probeLeadership())) return;
       if (!redisReady(this.opts.redis)) return;
       const relayed = await relayUndispatched(this.opts.pool, this.opts.dispatcher);
       if (relayed > 0) this.opts.log.info({ jobs: relayed }, 'relay queued undispatched jobs');

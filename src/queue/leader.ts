@@ -1,6 +1,7 @@
 // One leader at a time across all processes, through a PostgreSQL session advisory lock.
 import type { Logger } from 'pino';
 import type { Pool, PoolClient } from '../db/pool.js';
+import type { PgConnectionWatch } from '../observability/connection-watch.js';
 
 const LEADER_LOCK_KEY = 7_414_220_002;
 
@@ -14,6 +15,7 @@ export class Leadership {
   constructor(
     private readonly pool: Pool,
     private readonly log: Logger,
+    private readonly watch?: PgConnectionWatch,
   ) {}
 
   /** Whether this process is the leader now, trying to become it if not. */
@@ -22,7 +24,8 @@ export class Leadership {
       try {
         await this.client.query('SELECT 1');
         return true;
-      } catch {
+      } catch (err) {
+        this.watch?.failed(err);
         this.drop();
         this.log.warn('leader connection lost; leadership released');
       }
@@ -32,7 +35,10 @@ export class Leadership {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LEADER_LOCK_KEY]);
       if (rows[0]?.ok) {
         this.client = client;
-        client.on('error', () => this.drop());
+        client.on('error', (err) => {
+          this.watch?.failed(err);
+          this.drop();
+        });
         this.log.info('became leader (relay, reconciler)');
         return true;
       }

@@ -12,10 +12,23 @@ export interface StartedAttempt {
   exhausted: boolean;
 }
 
+// Every column of a job row, named: the statements below are prepared once per connection,
+// and a prepared `j.*` would fail ("cached plan must not change result type") as soon as a
+// migration added a column under a running worker.
+const JOB_COLUMNS = [
+  'id', 'tenant_id', 'type', 'status', 'priority', 'payload', 'tags', 'attempts', 'round_base', 'max_attempts',
+  'timeout_ms', 'worker_id', 'progress_total', 'progress_processed', 'progress_succeeded', 'progress_failed',
+  'result', 'last_error', 'webhook_url', 'run_at', 'retry_at', 'created_at', 'updated_at', 'started_at',
+  'attempt_started_at', 'completed_at', 'dispatched_at', 'idempotency_key', 'request_hash',
+] as const satisfies readonly (keyof JobRow)[];
+// Fails to compile when JobRow gains a field the list lacks.
+const EVERY_COLUMN: Exclude<keyof JobRow, (typeof JOB_COLUMNS)[number]> extends never ? true : never = true;
+void EVERY_COLUMN;
+
 // One statement starts a batch of attempts. A due scheduled job, or a running one whose worker
 // stalled, passes through `pending` first, and its history says so. A job past its round's
 // attempts is failed instead of started (a poison job that kills every worker it lands on).
-const START_ATTEMPTS = `
+const START_ATTEMPTS_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(id, worker_id)
 ), cur AS (
@@ -35,10 +48,12 @@ WITH input AS (
       THEN jsonb_build_object('message', 'the job stalled on every attempt of its round', 'code', 'stalled', 'at', now())
       ELSE j.last_error END,
     retry_at = NULL,
+    -- a task reached a worker, so it was dispatched (the API's own mark skips started jobs)
+    dispatched_at = COALESCE(j.dispatched_at, now()),
     updated_at = now()
   FROM cur c, input i
   WHERE j.id = c.id AND i.id = c.id
-  RETURNING j.*, c.from_status, c.exhausted
+  RETURNING ${JOB_COLUMNS.map((c) => `j.${c}`).join(', ')}, c.from_status, c.exhausted
 ), events AS (
   INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
   SELECT u.id, u.tenant_id, e.from_status, e.to_status, u.attempts, u.worker_id, e.message
@@ -70,7 +85,7 @@ export interface AttemptOutcome {
 
 // Ends a batch of attempts. Only the attempt that is still current may end it: a stale
 // worker (its job was handed back, cancelled, or already finished) changes nothing.
-const FINISH_ATTEMPTS = `
+const FINISH_ATTEMPTS_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[],
                        $7::int[], $8::int[], $9::int[], $10::text[])
@@ -95,6 +110,10 @@ WITH input AS (
   SELECT id, tenant_id, 'running', to_status, attempts, worker_id, last_error->>'message' FROM upd
 )
 SELECT id FROM upd`;
+
+// Planning these statements costs more than running them for a small batch: prepare them.
+const START_ATTEMPTS = { name: 'enrichd_start_attempts_v1', text: START_ATTEMPTS_SQL };
+const FINISH_ATTEMPTS = { name: 'enrichd_finish_attempts_v1', text: FINISH_ATTEMPTS_SQL };
 
 // 'running' must be a legal source of each target; the table in status.ts decides.
 const FROM_RUNNING = (to: JobStatus): string[] => (allowedFrom(to).includes('running') ? [to] : []);
@@ -121,11 +140,10 @@ export class Transitions {
 
   private async runStarts(items: { id: string; workerId: string }[]): Promise<(StartedAttempt | null)[]> {
     // A duplicate delivery in the same batch gets null: only one of them runs the attempt.
-    const { rows } = await this.pool.query<JobRow & { from_status: JobStatus; exhausted: boolean }>(START_ATTEMPTS, [
-      items.map((i) => i.id),
-      items.map((i) => i.workerId),
-      STARTABLE_STATUSES,
-    ]);
+    const { rows } = await this.pool.query<JobRow & { from_status: JobStatus; exhausted: boolean }>({
+      ...START_ATTEMPTS,
+      values: [items.map((i) => i.id), items.map((i) => i.workerId), STARTABLE_STATUSES],
+    });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const seen = new Set<string>();
     return items.map((i) => {
@@ -138,21 +156,24 @@ export class Transitions {
   }
 
   private async runFinishes(items: AttemptOutcome[]): Promise<boolean[]> {
-    const { rows } = await this.pool.query<{ id: string }>(FINISH_ATTEMPTS, [
-      items.map((o) => o.id),
-      items.map((o) => o.attempt),
-      items.map((o) => o.to),
-      items.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
-      items.map((o) => (o.error ? JSON.stringify(o.error) : null)),
-      items.map((o) => o.retryAt ?? null),
-      items.map((o) => o.progress?.processed ?? null),
-      items.map((o) => o.progress?.succeeded ?? null),
-      items.map((o) => o.progress?.failed ?? null),
-      items.map((o) => o.workerId),
-      FROM_RUNNING('completed'),
-      FROM_RUNNING('retrying'),
-      FROM_RUNNING('failed'),
-    ]);
+    const { rows } = await this.pool.query<{ id: string }>({
+      ...FINISH_ATTEMPTS,
+      values: [
+        items.map((o) => o.id),
+        items.map((o) => o.attempt),
+        items.map((o) => o.to),
+        items.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
+        items.map((o) => (o.error ? JSON.stringify(o.error) : null)),
+        items.map((o) => o.retryAt ?? null),
+        items.map((o) => o.progress?.processed ?? null),
+        items.map((o) => o.progress?.succeeded ?? null),
+        items.map((o) => o.progress?.failed ?? null),
+        items.map((o) => o.workerId),
+        FROM_RUNNING('completed'),
+        FROM_RUNNING('retrying'),
+        FROM_RUNNING('failed'),
+      ],
+    });
     const done = new Set(rows.map((r) => r.id));
     return items.map((o) => done.has(o.id));
   }

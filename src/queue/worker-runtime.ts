@@ -9,9 +9,9 @@ import type { Pool } from '../db/pool.js';
 import { type BackoffPolicy, backoffDelay } from '../jobs/backoff.js';
 import { type JobError, type JobRow, toResultObject } from '../jobs/job.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
-import { AttemptTimeoutError, type JobHandler, PermanentJobError } from './handlers/handler.js';
+import { AttemptTimeoutError, type JobContext, type JobHandler, PermanentJobError } from './handlers/handler.js';
 import { QUEUE_NAME, type TaskData } from './queue.js';
-import { createRedis } from './redis.js';
+import { createRedis, isRedisConnectionError, redisReady } from './redis.js';
 import { type StartedAttempt, Transitions } from './transitions.js';
 
 /** Thrown to BullMQ so it waits `delayMs` before the next attempt (our backoff, not its own). */
@@ -42,6 +42,7 @@ const STOPPED = `
 UPDATE enrichment_workers SET stopped_at = now(), in_flight = 0, processed = $2::bigint WHERE id = $1::text`;
 
 const MAX_ERROR_MESSAGE = 2000;
+const CLOSE_MARGIN_MS = 2000;
 
 /** Makes a worker id that says where it runs: host:pid:random. */
 export function makeWorkerId(): string {
@@ -73,15 +74,21 @@ export class WorkerRuntime {
       connection: this.redis,
       prefix: config.queuePrefix,
       concurrency: config.maxConcurrentJobs,
-      lockDuration: config.stalledIntervalMs,
-      stalledInterval: config.stalledIntervalMs,
+      // Half the interval each: a dead worker's lock lapses within S/2 and BullMQ's two-pass
+      // stall check (mark, then move) ends within S/2 more, so the job runs again within 2 S.
+      lockDuration: Math.max(50, Math.floor(config.stalledIntervalMs / 2)),
+      stalledInterval: Math.max(50, Math.floor(config.stalledIntervalMs / 2)),
       // PostgreSQL counts stalls as attempts and fails a job that keeps stalling.
       maxStalledCount: 1_000_000,
       skipVersionCheck: true,
       name: this.id,
       settings: { backoffStrategy: (_made, _type, err) => (err instanceof RetryLater ? err.delayMs : 1000) },
     });
-    this.worker.on('error', (err) => this.log.warn({ err: { message: err.message } }, 'worker queue error'));
+    // Unreachable Redis is logged once by the connection watcher, not once per reconnect attempt.
+    this.worker.on('error', (err) => {
+      if (isRedisConnectionError(err)) this.log.debug({ err: { message: err.message } }, 'worker queue connection error');
+      else this.log.warn({ err: { message: err.message } }, 'worker queue error');
+    });
     this.heartbeat = setInterval(() => {
       this.opts.pool
         .query(HEARTBEAT, [this.id, this.inFlight, this.processed])
@@ -95,11 +102,19 @@ export class WorkerRuntime {
   async close(graceMs = this.opts.config.gracefulShutdownTimeoutMs): Promise<void> {
     clearInterval(this.heartbeat);
     if (this.worker) {
-      const closing = this.worker.close();
+      // BullMQ's graceful close waits for Redis to come back before it lets go of its blocking
+      // connection. With Redis down, close by force and wait for our own tasks instead; and
+      // never wait on a close past the grace, when every task has been aborted.
+      const force = !this.redis || !redisReady(this.redis);
+      const closing = this.worker.close(force).catch(() => undefined);
       const timer = setTimeout(() => {
         for (const ac of this.aborts) ac.abort(new Error('worker shutting down'));
       }, graceMs);
-      await closing.catch(() => undefined);
+      const deadline = Date.now() + graceMs + CLOSE_MARGIN_MS;
+      let giveUp: NodeJS.Timeout | undefined;
+      await Promise.race([closing, new Promise((r) => (giveUp = setTimeout(r, deadline - Date.now())))]);
+      clearTimeout(giveUp);
+      while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       clearTimeout(timer);
     }
     await this.opts.pool.query(STOPPED, [this.id, this.processed]).catch(() => undefined);
@@ -143,11 +158,19 @@ export class WorkerRuntime {
     const base = { jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts };
     try {
       if (!handler) throw new PermanentJobError(`no handler is registered for job type ${row.type}`, 'no_handler');
-      const value = await withTimeout(
-        handler({ job: row, payload: row.payload, attempt: row.attempts, signal: ac.signal, log: this.log.child({ jobId: row.id }) }),
-        row.timeout_ms,
-        ac,
-      );
+      const parent = this.log;
+      let jobLog: Logger | undefined;
+      const ctx: JobContext = {
+        job: row,
+        payload: row.payload,
+        attempt: row.attempts,
+        signal: ac.signal,
+        // pino's child() serialises its bindings at once, and most attempts never log.
+        get log() {
+          return (jobLog ??= parent.child({ jobId: row.id }));
+        },
+      };
+      const value = await withTimeout(handler(ctx), row.timeout_ms, ac);
       const applied = await this.transitions.finish({
         id: row.id,
         attempt: row.attempts,

@@ -31,17 +31,24 @@ async function checkPostgres(databaseUrl: string): Promise<string | null> {
 
 async function checkRedis(redisUrl: string): Promise<string | null> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => undefined);
+  // connect() rejects with a bare "Connection is closed"; the cause (ECONNREFUSED, ...) comes as an event.
+  let cause: string | undefined;
+  redis.on('error', (err: Error) => {
+    cause ??= err.message;
+  });
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (err) {
-    return (err as Error).message || String(err);
+    return cause ?? ((err as Error).message || String(err));
   } finally {
-    redis.disconnect();
+    // Disconnecting a connection that already ended arms a 2 s timer that keeps the process alive.
+    if (redis.status !== 'end') redis.disconnect();
   }
 }
+
+const sentence = (text: string) => text.replace(/[.\s]+$/, '');
 
 /** Returns one message per unreachable store (empty when both answer). */
 export async function preflight(config: Config): Promise<string[]> {
@@ -49,14 +56,14 @@ export async function preflight(config: Config): Promise<string[]> {
   const problems: string[] = [];
   if (pgErr) {
     problems.push(
-      `PostgreSQL is not reachable at ${printableUrl(config.databaseUrl)} (DATABASE_URL): ${pgErr}.\n` +
+      `PostgreSQL is not reachable at ${printableUrl(config.databaseUrl)} (DATABASE_URL): ${sentence(pgErr)}.\n` +
         '  Start it (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or systemctl start postgresql),\n' +
         '  or point DATABASE_URL at a running server.',
     );
   }
   if (redisErr) {
     problems.push(
-      `Redis is not reachable at ${printableUrl(config.redisUrl)} (REDIS_URL): ${redisErr}.\n` +
+      `Redis is not reachable at ${printableUrl(config.redisUrl)} (REDIS_URL): ${sentence(redisErr)}.\n` +
         '  Start it (redis-server --daemonize yes, or systemctl start redis-server), or point REDIS_URL at a running server.',
     );
   }

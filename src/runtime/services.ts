@@ -6,6 +6,7 @@ import { buildApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { type Pool, createPool } from '../db/pool.js';
 import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
+import { PgConnectionWatch } from '../observability/connection-watch.js';
 import { Dispatcher } from '../queue/dispatch.js';
 import type { JobHandler } from '../queue/handlers/handler.js';
 import { builtinHandlers } from '../queue/handlers/index.js';
@@ -24,12 +25,15 @@ export interface Services {
   registry: JobTypeRegistry;
   dispatcher: Dispatcher;
   submitter: Submitter;
+  /** whether PostgreSQL answers, as the pool and the leader loop see it */
+  pgWatch: PgConnectionWatch;
   close(): Promise<void>;
 }
 
 /** Opens the pool, the fail-fast Redis connection and the queue. */
 export function openServices(config: Config, log: Logger, registry = createJobTypeRegistry()): Services {
-  const pool = createPool(config.databaseUrl, config.databasePoolSize, log);
+  const pgWatch = new PgConnectionWatch(log);
+  const pool = createPool(config.databaseUrl, config.databasePoolSize, log, pgWatch);
   const redis = createRedis(config.redisUrl, 'queue', log);
   const queue = createQueue(redis, config.queuePrefix);
   queue.on('error', () => undefined); // connection state is logged by the Redis watcher
@@ -44,6 +48,7 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
     registry,
     dispatcher,
     submitter,
+    pgWatch,
     async close() {
       await dispatcher.flush().catch(() => undefined);
       await queue.close().catch(() => undefined);
@@ -79,6 +84,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       reconcileIntervalMs: s.config.reconcileIntervalMs,
       stalledIntervalMs: s.config.stalledIntervalMs,
       log: s.log.child({ part: 'leader' }),
+      pgWatch: s.pgWatch,
     });
     parts.leader.start();
   }
