@@ -66,6 +66,23 @@ const schema = z.object({
   DEBUG: z.string().optional(),
 });
 
+/** One line saying what is wrong with a variable's value, in our words rather than zod's. */
+function describeIssue(issue: z.core.$ZodIssue, value: string | undefined): string {
+  const shown = value === undefined ? '' : ` (got "${value.length > 40 ? `${value.slice(0, 40)}...` : value}")`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${issue.expected === 'int' ? 'an integer' : issue.expected === 'number' ? 'a number' : `a ${issue.expected}`}${shown}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters long' : ''}${issue.origin === 'string' ? '' : shown}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : ''}${issue.origin === 'string' ? '' : shown}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}${shown}`;
+    default:
+      return issue.message;
+  }
+}
+
 export type RawEnv = Record<string, string | undefined>;
 
 /** The whole typed configuration of an enrichd process. */
@@ -129,7 +146,7 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(variable, issue?.message ?? 'is invalid');
+    throw new ConfigError(variable, issue ? describeIssue(issue, merged[variable]) : 'is invalid');
   }
   const e = parsed.data;
   const debugOn = debugEnabled(e.DEBUG);
