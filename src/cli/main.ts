@@ -159,7 +159,7 @@ export function buildProgram(): Command {
   program
     .command('submit')
     .description('submit a job to a running API and print it (--wait: follow it until it finishes)')
-    .argument('<type>', 'job type, e.g. test_job')
+    .argument('<type>', `job type: ${createJobTypeRegistry().names().join(', ')}`)
     .option('--payload <json>', 'the payload as JSON', '{}')
     .option('--priority <n>', '1 (highest) to 5', int('--priority'))
     .option('--delay-ms <ms>', 'run after this delay', int('--delay-ms'))
