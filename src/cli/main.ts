@@ -4,6 +4,7 @@ import { signToken } from '../api/token.js';
 import { ConfigError, type Config, loadConfig } from '../config.js';
 import { createPool, ensureDatabase } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
+import { createJobTypeRegistry } from '../jobs/types/registry.js';
 import { DEMO_TENANT_ID } from '../runtime/demo.js';
 import { preflight } from '../runtime/preflight.js';
 import { type ServeOptions, serve } from './serve.js';
