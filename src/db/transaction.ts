@@ -1,4 +1,5 @@
 // The two ways into the database: as one tenant (application role, row-level security) or as the system.
+import type { QueryConfig, QueryResult } from 'pg';
 import type { Pool, PoolClient } from './pool.js';
 
 export type Tx = PoolClient;
@@ -19,6 +20,45 @@ export async function withSystem<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Pro
   return inTransaction(pool, () => [], fn);
 }
 
+/**
+ * For a transaction whose statements look up batches of rows by primary key: a lookup is a
+ * hit in memory, not the random disk read the planner's defaults cost it as, so with those
+ * defaults (or with statistics that predate the rows) it would rather scan whole tables.
+ */
+export const BY_PRIMARY_KEY = "SELECT set_config('enable_seqscan', 'off', true), set_config('random_page_cost', '1.1', true)";
+
+/**
+ * Runs independent statements as the system in one transaction and one round trip: BEGIN,
+ * the statements and COMMIT are written together. A failing statement aborts the
+ * transaction (the COMMIT then rolls it back) and its error is thrown; nothing is kept.
+ */
+export async function systemBatch(pool: Pool, statements: (string | QueryConfig)[]): Promise<QueryResult[]> {
+  const client = await pool.connect();
+  const pipe = client as unknown as PipelineSwitch;
+  pipe.pipeline = true;
+  try {
+    const sent: Promise<QueryResult>[] = [];
+    const socket = client.connection.stream;
+    socket.cork();
+    try {
+      sent.push(client.query('BEGIN'));
+      for (const s of statements) sent.push(client.query(typeof s === 'string' ? { text: s } : s));
+      sent.push(client.query('COMMIT'));
+    } finally {
+      socket.uncork();
+    }
+    const settled = await Promise.allSettled(sent);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.slice(1, -1).map((r) => (r as PromiseFulfilledResult<QueryResult>).value);
+  } finally {
+    pipe.pipeline = false;
+    // Anything but "idle, outside a transaction" means the connection is not fit to reuse.
+    const state = client.getTransactionStatus();
+    client.release(state === 'I' ? undefined : new Error(`connection left in transaction state ${state}`));
+  }
+}
+
 /** pg reads this flag on every send, so it may change while the client has nothing in flight. */
 interface PipelineSwitch {
   pipeline: boolean;
@@ -36,7 +76,6 @@ async function inTransaction<T>(pool: Pool, setup: (client: PoolClient) => Promi
   const client = await pool.connect();
   const pipe = client as unknown as PipelineSwitch;
   pipe.pipeline = true;
-  let broken: Error | undefined;
   try {
     const socket = client.connection.stream;
     const first: Promise<unknown>[] = [];
@@ -59,14 +98,13 @@ async function inTransaction<T>(pool: Pool, setup: (client: PoolClient) => Promi
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-      broken = rollbackErr;
-    });
+    await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     // Everything sent has been answered by now (COMMIT or ROLLBACK came back last).
     pipe.pipeline = false;
-    // A connection that cannot even roll back is not given to the next caller.
-    client.release(broken);
+    // Anything but "idle, outside a transaction" (a ROLLBACK that never arrived) is not reused.
+    const state = client.getTransactionStatus();
+    client.release(state === 'I' ? undefined : new Error(`connection left in transaction state ${state}`));
   }
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
+import { BY_PRIMARY_KEY, systemBatch } from '../db/transaction.js';
 import type { JobRow } from '../jobs/job.js';
 import { JOB_STATUSES } from '../jobs/status.js';
 import { type Dispatchable, type JobQueue, taskOptions } from './queue.js';
@@ -22,7 +23,7 @@ const NOT_MARKABLE = JOB_STATUSES.filter((s) => s !== 'pending' && s !== 'schedu
 // Well inside the relay's 300 ms grace, so it still sees marks on time; long enough that a
 // worker has usually started the job, which then costs no write at all.
 const MARK_DELAY_MS = 100;
-const MARK_MAX = 5000;
+const MARK_MAX = 1000;
 
 /** The task for a stored job, delayed until its runAt or its next retry. */
 export function dispatchableFromRow(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'priority' | 'status' | 'run_at' | 'retry_at'>, now = Date.now()): Dispatchable {
@@ -70,8 +71,7 @@ class DispatchMarks {
     this.timer = undefined;
     while (this.waiting.length > 0) {
       const ids = this.waiting.splice(0, MARK_MAX);
-      const write: Promise<void> = this.pool
-        .query(MARK_DISPATCHED, [ids, NOT_MARKABLE])
+      const write: Promise<void> = systemBatch(this.pool, [BY_PRIMARY_KEY, { text: MARK_DISPATCHED, values: [ids, NOT_MARKABLE] }])
         .then(
           () => undefined,
           (err: Error) => this.log.warn({ err: { message: err.message }, jobs: ids.length }, 'marking dispatched failed; the relay will re-add'),

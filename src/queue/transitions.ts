@@ -1,7 +1,9 @@
 // Worker-side status transitions, batched across concurrent tasks (as graphile-worker batches completions).
+import type { QueryConfig } from 'pg';
 import type { Pool } from '../db/pool.js';
+import { BY_PRIMARY_KEY, systemBatch } from '../db/transaction.js';
 import type { JobError, JobRow } from '../jobs/job.js';
-import { type JobStatus, STARTABLE_STATUSES, allowedFrom } from '../jobs/status.js';
+import { JOB_STATUSES, type JobStatus, STARTABLE_STATUSES, allowedFrom } from '../jobs/status.js';
 import { Batcher } from '../util/batcher.js';
 
 /** A started attempt: the job as it now is, and the statuses the start passed through. */
@@ -12,9 +14,22 @@ export interface StartedAttempt {
   exhausted: boolean;
 }
 
-// Every column of a job row, named: the statements below are prepared once per connection,
-// and a prepared `j.*` would fail ("cached plan must not change result type") as soon as a
-// migration added a column under a running worker.
+// Both statements look their jobs up by primary key, one id at a time, whatever the statistics
+// say; they are often stale here (a backlog grows faster than ANALYZE runs), and a plan built on
+// "there are no pending jobs" walks the whole table, or the whole partial index of unfinished
+// jobs, once per batch. Hence: the lock taken through a LATERAL probe per id; accepted statuses
+// written as "none of the others" (a plain `status = ...` matches that partial index); and
+// sequential scans off for the batch (BY_PRIMARY_KEY). With no plan left to choose, each
+// statement is prepared once per connection and its one generic plan reused: for a batch of a
+// few jobs, planning them costs more than running them.
+const PLAN = `${BY_PRIMARY_KEY}, set_config('plan_cache_mode', 'force_generic_plan', true)`;
+// A start acknowledges nothing to anyone, so its batch need not wait for the WAL flush: lost in
+// a PostgreSQL crash, the job is pending again and undispatched, and the relay queues it again
+// (at least once, as after a worker crash). Finishes are results, so a batch with any waits.
+const PLAN_NO_FLUSH = `${PLAN}, set_config('synchronous_commit', 'off', true)`;
+
+// Every column of a job row, named: a prepared `j.*` would fail ("cached plan must not change
+// result type") once a migration added a column under a running worker.
 const JOB_COLUMNS = [
   'id', 'tenant_id', 'type', 'status', 'priority', 'payload', 'tags', 'attempts', 'round_base', 'max_attempts',
   'timeout_ms', 'worker_id', 'progress_total', 'progress_processed', 'progress_succeeded', 'progress_failed',
@@ -24,18 +39,23 @@ const JOB_COLUMNS = [
 // Fails to compile when JobRow gains a field the list lacks.
 const EVERY_COLUMN: Exclude<keyof JobRow, (typeof JOB_COLUMNS)[number]> extends never ? true : never = true;
 void EVERY_COLUMN;
+const NOT_STARTABLE = JOB_STATUSES.filter((s) => !STARTABLE_STATUSES.includes(s));
+const NOT_RUNNING = JOB_STATUSES.filter((s) => s !== 'running');
 
 // One statement starts a batch of attempts. A due scheduled job, or a running one whose worker
 // stalled, passes through `pending` first, and its history says so. A job past its round's
 // attempts is failed instead of started (a poison job that kills every worker it lands on).
-const START_ATTEMPTS_SQL = `
+const START_ATTEMPTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(id, worker_id)
 ), cur AS (
   SELECT j.id, j.status AS from_status, (j.attempts - j.round_base) >= j.max_attempts AS exhausted
-  FROM enrichment_jobs j JOIN input i ON i.id = j.id
-  WHERE j.status = ANY($3::text[])
-  FOR UPDATE OF j
+  FROM input i CROSS JOIN LATERAL (
+    SELECT j.id, j.status, j.attempts, j.round_base, j.max_attempts
+    FROM enrichment_jobs j
+    WHERE j.id = i.id AND j.status <> ALL($3::text[])
+    FOR UPDATE
+  ) j
 ), upd AS (
   UPDATE enrichment_jobs j SET
     status = CASE WHEN c.exhausted THEN 'failed' ELSE 'running' END,
@@ -85,7 +105,7 @@ export interface AttemptOutcome {
 
 // Ends a batch of attempts. Only the attempt that is still current may end it: a stale
 // worker (its job was handed back, cancelled, or already finished) changes nothing.
-const FINISH_ATTEMPTS_SQL = `
+const FINISH_ATTEMPTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[],
                        $7::int[], $8::int[], $9::int[], $10::text[])
@@ -102,7 +122,7 @@ WITH input AS (
     progress_failed = COALESCE(i.failed, j.progress_failed),
     updated_at = now()
   FROM input i
-  WHERE j.id = i.id AND j.status = 'running' AND j.attempts = i.attempt
+  WHERE j.id = i.id AND j.status <> ALL($14::text[]) AND j.attempts = i.attempt
     AND i.to_status = ANY(CASE i.to_status WHEN 'completed' THEN $11::text[] WHEN 'retrying' THEN $12::text[] ELSE $13::text[] END)
   RETURNING j.id, j.tenant_id, j.attempts, i.to_status, i.worker_id, i.last_error
 ), events AS (
@@ -111,70 +131,90 @@ WITH input AS (
 )
 SELECT id FROM upd`;
 
-// Planning these statements costs more than running them for a small batch: prepare them.
-const START_ATTEMPTS = { name: 'enrichd_start_attempts_v1', text: START_ATTEMPTS_SQL };
-const FINISH_ATTEMPTS = { name: 'enrichd_finish_attempts_v1', text: FINISH_ATTEMPTS_SQL };
-
 // 'running' must be a legal source of each target; the table in status.ts decides.
 const FROM_RUNNING = (to: JobStatus): string[] => (allowedFrom(to).includes('running') ? [to] : []);
 
-/** Batched start and finish of attempts, shared by all tasks of one worker process. */
+type StartRow = JobRow & { from_status: JobStatus; exhausted: boolean };
+type Op = { kind: 'start'; id: string; workerId: string } | { kind: 'finish'; outcome: AttemptOutcome };
+type OpResult = StartedAttempt | null | boolean;
+
+/**
+ * Batched start and finish of attempts, shared by all tasks of one worker process. Starts and
+ * finishes waiting together go in one transaction and one round trip: a worker at steady
+ * state finishes one job as it starts the next, so this halves its commits.
+ */
 export class Transitions {
-  private readonly starts: Batcher<{ id: string; workerId: string }, StartedAttempt | null>;
-  private readonly finishes: Batcher<AttemptOutcome, boolean>;
+  private readonly ops: Batcher<Op, OpResult>;
 
   constructor(private readonly pool: Pool) {
-    this.starts = new Batcher({ maxBatch: 500, maxInFlight: 2, run: (items) => this.runStarts(items) });
-    this.finishes = new Batcher({ maxBatch: 500, maxInFlight: 2, run: (items) => this.runFinishes(items) });
+    // One batch at a time: what arrives meanwhile goes together in the next, so batches grow
+    // with load instead of splitting into more, smaller transactions.
+    this.ops = new Batcher({ maxBatch: 1000, maxInFlight: 1, run: (items) => this.run(items) });
   }
 
   /** Starts an attempt; null when the job is not startable (finished, cancelled, or unknown). */
   start(id: string, workerId: string): Promise<StartedAttempt | null> {
-    return this.starts.add({ id, workerId });
+    return this.ops.add({ kind: 'start', id, workerId }).then((r) => (typeof r === 'boolean' ? null : r));
   }
 
   /** Ends an attempt; false when the attempt was no longer current, so nothing changed. */
   finish(outcome: AttemptOutcome): Promise<boolean> {
-    return this.finishes.add(outcome);
+    return this.ops.add({ kind: 'finish', outcome }).then((r) => r === true);
   }
 
-  private async runStarts(items: { id: string; workerId: string }[]): Promise<(StartedAttempt | null)[]> {
+  private async run(ops: Op[]): Promise<OpResult[]> {
+    const starts: { id: string; workerId: string }[] = [];
+    const finishes: AttemptOutcome[] = [];
+    for (const op of ops) {
+      if (op.kind === 'start') starts.push(op);
+      else finishes.push(op.outcome);
+    }
+    // Finishes first: a stale duplicate start of a job finishing in the same batch then finds
+    // it finished, instead of handing it back and discarding the attempt that just succeeded.
+    const queries = [
+      ...(finishes.length > 0 ? [finishStatement(finishes)] : []),
+      ...(starts.length > 0 ? [startStatement(starts)] : []),
+    ];
+    const results = await systemBatch(this.pool, [finishes.length > 0 ? PLAN : PLAN_NO_FLUSH, ...queries]);
+    const finished = finishes.length > 0 ? new Set((results[1]!.rows as { id: string }[]).map((r) => r.id)) : new Set<string>();
+    const startRows = starts.length > 0 ? (results[results.length - 1]!.rows as StartRow[]) : [];
+    const byId = new Map(startRows.map((r) => [r.id, r]));
     // A duplicate delivery in the same batch gets null: only one of them runs the attempt.
-    const { rows } = await this.pool.query<JobRow & { from_status: JobStatus; exhausted: boolean }>({
-      ...START_ATTEMPTS,
-      values: [items.map((i) => i.id), items.map((i) => i.workerId), STARTABLE_STATUSES],
-    });
-    const byId = new Map(rows.map((r) => [r.id, r]));
     const seen = new Set<string>();
-    return items.map((i) => {
-      const r = byId.get(i.id);
-      if (!r || seen.has(i.id)) return null;
-      seen.add(i.id);
+    return ops.map((op) => {
+      if (op.kind === 'finish') return finished.has(op.outcome.id);
+      const r = byId.get(op.id);
+      if (!r || seen.has(op.id)) return null;
+      seen.add(op.id);
       const { from_status, exhausted, ...row } = r;
       return { row: row as JobRow, fromStatus: from_status, exhausted };
     });
   }
+}
 
-  private async runFinishes(items: AttemptOutcome[]): Promise<boolean[]> {
-    const { rows } = await this.pool.query<{ id: string }>({
-      ...FINISH_ATTEMPTS,
-      values: [
-        items.map((o) => o.id),
-        items.map((o) => o.attempt),
-        items.map((o) => o.to),
-        items.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
-        items.map((o) => (o.error ? JSON.stringify(o.error) : null)),
-        items.map((o) => o.retryAt ?? null),
-        items.map((o) => o.progress?.processed ?? null),
-        items.map((o) => o.progress?.succeeded ?? null),
-        items.map((o) => o.progress?.failed ?? null),
-        items.map((o) => o.workerId),
-        FROM_RUNNING('completed'),
-        FROM_RUNNING('retrying'),
-        FROM_RUNNING('failed'),
-      ],
-    });
-    const done = new Set(rows.map((r) => r.id));
-    return items.map((o) => done.has(o.id));
-  }
+function startStatement(items: { id: string; workerId: string }[]): QueryConfig {
+  return { name: 'enrichd_start_attempts_v1', text: START_ATTEMPTS, values: [items.map((i) => i.id), items.map((i) => i.workerId), NOT_STARTABLE] };
+}
+
+function finishStatement(items: AttemptOutcome[]): QueryConfig {
+  return {
+    name: 'enrichd_finish_attempts_v1',
+    text: FINISH_ATTEMPTS,
+    values: [
+      items.map((o) => o.id),
+      items.map((o) => o.attempt),
+      items.map((o) => o.to),
+      items.map((o) => (o.result === undefined || o.result === null ? null : JSON.stringify(o.result))),
+      items.map((o) => (o.error ? JSON.stringify(o.error) : null)),
+      items.map((o) => o.retryAt ?? null),
+      items.map((o) => o.progress?.processed ?? null),
+      items.map((o) => o.progress?.succeeded ?? null),
+      items.map((o) => o.progress?.failed ?? null),
+      items.map((o) => o.workerId),
+      FROM_RUNNING('completed'),
+      FROM_RUNNING('retrying'),
+      FROM_RUNNING('failed'),
+      NOT_RUNNING,
+    ],
+  };
 }
