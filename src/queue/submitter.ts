@@ -19,7 +19,7 @@ export interface SubmitterOptions {
  * addBulk. A caller is answered only after its batch committed, so nothing acknowledged is lost.
  */
 export class Submitter {
-  private readonly byTenant = new Map<string, Batcher<NewJob, RecordedJob>>();
+  private readonly byTenant = new Map<string, Batcher<NewJob, RecordedJob | Error>>();
 
   constructor(private readonly opts: SubmitterOptions) {}
 
@@ -27,25 +27,43 @@ export class Submitter {
   submit(tenantId: string, job: NewJob): Promise<RecordedJob> {
     let batcher = this.byTenant.get(tenantId);
     if (!batcher) {
-      batcher = new Batcher<NewJob, RecordedJob>({
+      batcher = new Batcher<NewJob, RecordedJob | Error>({
         maxBatch: this.opts.maxBatch,
         maxInFlight: 3,
         run: (jobs) => this.record(tenantId, jobs),
       });
       this.byTenant.set(tenantId, batcher);
     }
-    const result = batcher.add(job);
+    const result = batcher.add(job).then((r) => {
+      if (r instanceof Error) throw r;
+      return r;
+    });
     void result.finally(() => {
       if (batcher.size === 0) this.byTenant.delete(tenantId);
     }).catch(() => undefined);
     return result;
   }
 
-  private async record(tenantId: string, jobs: NewJob[]): Promise<RecordedJob[]> {
-    const recorded = await withTenant(this.opts.pool, this.opts.appRole, tenantId, (tx) => insertJobs(tx, tenantId, jobs));
-    const fresh = recorded.filter((r) => r.created).map((r) => r.row);
+  private async record(tenantId: string, jobs: NewJob[]): Promise<(RecordedJob | Error)[]> {
+    const recorded = await this.insert(tenantId, jobs);
+    const fresh = recorded.filter((r): r is RecordedJob => !(r instanceof Error) && r.created).map((r) => r.row);
     const queued = await this.opts.dispatcher.dispatch(fresh.map((row) => dispatchableFromRow(row)));
     if (!queued) this.opts.log.warn({ tenantId, jobs: fresh.length }, 'jobs recorded as pending; Redis unavailable, the relay will queue them');
     return recorded;
+  }
+
+  /**
+   * Inserts the batch in one transaction. If that fails, each job is tried alone, so one
+   * row the database refuses fails only its own request, never its batch-mates'.
+   */
+  private async insert(tenantId: string, jobs: NewJob[]): Promise<(RecordedJob | Error)[]> {
+    const one = (batch: NewJob[]) => withTenant(this.opts.pool, this.opts.appRole, tenantId, (tx) => insertJobs(tx, tenantId, batch));
+    try {
+      return await one(jobs);
+    } catch (err) {
+      if (jobs.length === 1) return [err as Error];
+      this.opts.log.warn({ tenantId, jobs: jobs.length, err: { message: (err as Error).message } }, 'batch insert failed; recording its jobs one by one');
+      return Promise.all(jobs.map((j) => one([j]).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+    }
   }
 }
