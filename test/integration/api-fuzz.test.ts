@@ -187,8 +187,10 @@ describe.each(['/v1/enrichment/jobs', '/api/enrichment/jobs'])('POST %s', (url) 
       fc.asyncProperty(jobBody, idempotencyKey, async (body, key) => checkAnswer(await postBody(url, body, key), JSON.stringify(body))),
       { ...params, numRuns: runs },
     );
-    expect(accepted()).toBeGreaterThan(runs / 10);
-    expect(tally[400]).toBeGreaterThan(runs / 10);
+    // About a tenth of the generated bodies are valid; the floor is well below that so the
+    // check only catches a generator that stopped producing valid (or invalid) bodies.
+    expect(accepted()).toBeGreaterThan(runs / 40);
+    expect(tally[400]).toBeGreaterThan(runs / 40);
   }, 70_000);
 
   it(`never answers 5xx to generated raw bodies and content types (${runs} runs)`, async () => {
@@ -208,7 +210,7 @@ describe.each(['/v1/enrichment/jobs', '/api/enrichment/jobs'])('POST %s', (url) 
       }),
       { ...params, numRuns: 200 },
     );
-    expect(accepted()).toBeGreaterThan(100);
+    expect(accepted()).toBeGreaterThan(40);
   }, 70_000);
 });
 
@@ -218,8 +220,8 @@ describe('POST /v1/enrichment/job (older clients)', () => {
       fc.asyncProperty(legacyBody, idempotencyKey, async (body, key) => checkAnswer(await postBody('/v1/enrichment/job', body, key), JSON.stringify(body))),
       params,
     );
-    expect(accepted()).toBeGreaterThan(RUNS / 20);
-    expect(tally[422]).toBeGreaterThan(RUNS / 20);
+    expect(accepted()).toBeGreaterThan(RUNS / 80);
+    expect(tally[422]).toBeGreaterThan(RUNS / 80);
   }, 70_000);
 
   it(`never answers 5xx to generated raw bodies and content types (${RUNS / 2} runs)`, async () => {
