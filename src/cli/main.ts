@@ -1,4 +1,9 @@
 // The enrichd command line: start | api | worker | migrate | token | submit.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { signToken } from '../api/token.js';
 import { ConfigError, type Config, loadConfig } from '../config.js';
@@ -207,6 +212,22 @@ export function buildProgram(): Command {
         waitTimeoutMs: o.waitTimeout as number,
         out: (line) => process.stdout.write(`${line}\n`),
       });
+    });
+
+  program
+    .command('bench')
+    .description('run the benchmarks in bench/ (as npm run bench): each figure beside its baseline and target, exit 1 on a miss')
+    .argument('[names...]', 'only these bench modules, e.g. dispatch')
+    .action(async (names: string[]) => {
+      const root = fileURLToPath(new URL('../../', import.meta.url));
+      const script = join(root, 'bench', 'run.ts');
+      if (!existsSync(script)) {
+        process.stderr.write('bench/ is not in this installation: run it from a checkout of the repository (npm run bench)\n');
+        process.exit(1);
+      }
+      const child = spawn(process.execPath, ['--import', 'tsx', script, ...names], { cwd: root, stdio: 'inherit' });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      process.exitCode = code ?? 1;
     });
 
   return program;
