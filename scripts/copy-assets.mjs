@@ -1,3 +1,5 @@
-// Copies non-TypeScript assets (SQL migrations) next to the compiled code.
+// Copies non-TypeScript assets (SQL migrations, enrichment data) next to the compiled code.
 import { cpSync } from 'node:fs';
-cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/db/migrations', import.meta.url), { recursive: true });
+for (const dir of ['db/migrations', 'enrich/data']) {
+  cpSync(new URL(`../src/${dir}`, import.meta.url), new URL(`../dist/${dir}`, import.meta.url), { recursive: true });
+}

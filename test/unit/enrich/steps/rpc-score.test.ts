@@ -1,0 +1,195 @@
+// rpc_score: the hard cases of person matching, each spelled out, plus the names helpers underneath.
+import { describe, expect, it } from 'vitest';
+import { jaroWinkler } from '../../../../src/enrich/names/jaro-winkler.js';
+import { areNicknames } from '../../../../src/enrich/names/nicknames.js';
+import { parseFullName, parseNameParts } from '../../../../src/enrich/names/normalize.js';
+import { soundex } from '../../../../src/enrich/names/soundex.js';
+import { type RpcReason, type RpcResult, normalizeDob, scoreRpc } from '../../../../src/enrich/steps/rpc-score.js';
+
+type Scored = Extract<RpcResult, { score: number }>;
+
+function scored(entry: Record<string, string>): Scored {
+  const r = scoreRpc(entry);
+  if (r.class === null) throw new Error('expected a score, got skipped');
+  return r;
+}
+
+const reason = (r: Scored, field: string): RpcReason | undefined => r.reasons.find((x) => x.field === field);
+
+// Names plus one identifying field that agrees, so the name comparison decides the class.
+const withDob = (a: Record<string, string>, b: Record<string, string>): Record<string, string> => ({
+  ...a, dob: '1980-04-12', ...b, contact_dob: '1980-04-12',
+});
+
+describe('name helpers', () => {
+  it('Jaro-Winkler matches the textbook values', () => {
+    expect(jaroWinkler('martha', 'marhta')).toBeCloseTo(0.9611, 3);
+    expect(jaroWinkler('dwayne', 'duane')).toBeCloseTo(0.84, 2);
+    expect(jaroWinkler('dixon', 'dicksonx')).toBeCloseTo(0.8133, 3);
+    expect(jaroWinkler('abc', 'abc')).toBe(1);
+    expect(jaroWinkler('', 'abc')).toBe(0);
+    expect(jaroWinkler('abc', 'xyz')).toBe(0);
+  });
+
+  it('Jaro-Winkler grows its buffers for long strings and stays symmetric', () => {
+    const long = 'a'.repeat(200) + 'b';
+    expect(jaroWinkler(long, long + 'c')).toBeGreaterThan(0.99);
+    expect(jaroWinkler('jonh', 'john')).toBeCloseTo(jaroWinkler('john', 'jonh'), 10);
+  });
+
+  it('Soundex codes the classic examples', () => {
+    expect(soundex('robert')).toBe('R163');
+    expect(soundex('rupert')).toBe('R163');
+    expect(soundex('ashcraft')).toBe('A261');
+    expect(soundex('tymczak')).toBe('T522');
+    expect(soundex('pfister')).toBe('P236');
+    expect(soundex('')).toBe('');
+  });
+
+  it('nickname table links Bob, Robert and Bobby but not Robert and Richard', () => {
+    expect(areNicknames('bob', 'robert')).toBe(true);
+    expect(areNicknames('bobby', 'rob')).toBe(true);
+    expect(areNicknames('robert', 'richard')).toBe(false);
+  });
+
+  it('parses "Last, First", honorifics, suffixes, accents and compound surnames', () => {
+    expect(parseFullName('Smith, John')).toMatchObject({ given: 'john', surname: 'smith', suffix: '' });
+    expect(parseFullName('Dr. José García-López Jr.')).toMatchObject({
+      given: 'jose', surname: 'garcialopez', surnameParts: ['garcia', 'lopez'], suffix: 'jr',
+    });
+    expect(parseFullName('John Smith, Jr.')).toMatchObject({ given: 'john', surname: 'smith', suffix: 'jr' });
+    expect(parseFullName('Mrs Anna van der Berg')).toMatchObject({ given: 'anna', surname: 'vanderberg', surnameParts: ['berg'] });
+    expect(parseFullName('J. R. Smith')).toMatchObject({ given: 'j', middles: ['r'], surname: 'smith' });
+    expect(parseNameParts('Robert', 'Smith III')).toMatchObject({ given: 'robert', surname: 'smith', suffix: 'iii' });
+  });
+
+  it('reads dates of birth in the usual layouts', () => {
+    expect(normalizeDob('19800412')).toBe('19800412');
+    expect(normalizeDob('1980-04-12')).toBe('19800412');
+    expect(normalizeDob('12/04/1980')).toBe('19800412');
+    expect(normalizeDob('12041980')).toBe('19800412');
+    expect(normalizeDob('not a date')).toBe('');
+  });
+});
+
+describe('scoreRpc hard cases', () => {
+  it('Bob matches Robert through the nickname table', () => {
+    const r = scored(withDob({ first_name: 'Robert', last_name: 'Smith' }, { contact_first_name: 'Bob', contact_last_name: 'Smith' }));
+    expect(reason(r, 'first_name')?.level).toBe('nickname');
+    expect(r.class).toBe('rpc');
+  });
+
+  it('an initial is weak agreement: "J. Smith" vs "John Smith" scores below the full name', () => {
+    const initial = scored(withDob({ full_name: 'J. Smith' }, { contact_name: 'John Smith' }));
+    const full = scored(withDob({ full_name: 'John Smith' }, { contact_name: 'John Smith' }));
+    expect(reason(initial, 'first_name')).toMatchObject({ level: 'initial' });
+    expect(initial.score).toBeLessThan(full.score);
+    expect(initial.class).not.toBe('wpc');
+    const otherInitial = scored(withDob({ full_name: 'K. Smith' }, { contact_name: 'John Smith' }));
+    expect(reason(otherInitial, 'first_name')?.level).toBe('disagree');
+  });
+
+  it('Jr against Sr leans wrong party: father and son share name and address', () => {
+    const r = scored({
+      full_name: 'John Smith Jr', address: '12 High Street', postcode: '2000',
+      contact_name: 'John Smith Sr', contact_address: '12 High Street', contact_postcode: '2000',
+    });
+    expect(reason(r, 'suffix')).toMatchObject({ level: 'disagree' });
+    expect(reason(r, 'suffix')?.weight).toBeLessThan(-5);
+    expect(r.class).not.toBe('rpc');
+    const same = scored({
+      full_name: 'John Smith Jr', address: '12 High Street', postcode: '2000',
+      contact_name: 'John Smith Jr', contact_address: '12 High Street', contact_postcode: '2000',
+    });
+    expect(same.class).toBe('rpc');
+    expect(r.score).toBeLessThan(same.score);
+    const namesOnly = scored({ full_name: 'John Smith Jr', contact_name: 'John Smith Sr' });
+    expect(namesOnly.class).toBe('wpc');
+  });
+
+  it('hyphenated "Garcia-Lopez" shares a compound part with "Garcia"', () => {
+    const r = scored(withDob({ first_name: 'Maria', last_name: 'Garcia-Lopez' }, { contact_first_name: 'Maria', contact_last_name: 'Garcia' }));
+    expect(reason(r, 'last_name')).toMatchObject({ level: 'compound' });
+    expect(reason(r, 'last_name')?.weight).toBeGreaterThan(0);
+    expect(r.class).toBe('rpc');
+  });
+
+  it('swapped given name and surname still match, with a small penalty', () => {
+    const r = scored(withDob({ first_name: 'John', last_name: 'Smith' }, { contact_first_name: 'Smith', contact_last_name: 'John' }));
+    expect(reason(r, 'name_order')).toMatchObject({ level: 'swapped' });
+    expect(reason(r, 'first_name')?.level).toBe('exact');
+    expect(reason(r, 'last_name')?.level).toBe('exact');
+    expect(r.class).toBe('rpc');
+  });
+
+  it('"Smith, John" reads as John Smith', () => {
+    const r = scored(withDob({ full_name: 'Smith, John' }, { contact_name: 'John Smith' }));
+    expect(reason(r, 'name_order')).toBeUndefined();
+    expect(reason(r, 'first_name')?.level).toBe('exact');
+    expect(r.class).toBe('rpc');
+  });
+
+  it('accents do not matter: "José" equals "Jose"', () => {
+    const r = scored(withDob({ first_name: 'José', last_name: 'Núñez' }, { contact_first_name: 'Jose', contact_last_name: 'NUNEZ' }));
+    expect(reason(r, 'first_name')?.level).toBe('exact');
+    expect(reason(r, 'last_name')?.level).toBe('exact');
+  });
+
+  it('a typo "Jonh" is close agreement, not disagreement', () => {
+    const r = scored(withDob({ first_name: 'John', last_name: 'Smith' }, { contact_first_name: 'Jonh', contact_last_name: 'Smith' }));
+    expect(reason(r, 'first_name')?.level).toBe('close');
+    expect(reason(r, 'first_name')?.weight).toBeGreaterThan(2);
+    expect(r.class).toBe('rpc');
+  });
+
+  it('same name, different date of birth is not the right party', () => {
+    const r = scored({
+      first_name: 'John', last_name: 'Smith', dob: '1980-04-12',
+      contact_first_name: 'John', contact_last_name: 'Smith', contact_dob: '1962-11-30',
+    });
+    expect(reason(r, 'dob')).toMatchObject({ level: 'disagree' });
+    expect(r.class).not.toBe('rpc');
+  });
+
+  it('day and month transposed is partial agreement on date of birth', () => {
+    const r = scored({ first_name: 'Ann', last_name: 'Lee', dob: '1980-04-12', contact_first_name: 'Ann', contact_last_name: 'Lee', contact_dob: '1980-12-04' });
+    expect(reason(r, 'dob')?.level).toBe('transposed');
+  });
+
+  it('names alone, however exact, are review rather than rpc', () => {
+    const r = scored({ first_name: 'John', last_name: 'Smith', contact_first_name: 'John', contact_last_name: 'Smith' });
+    expect(r.class).toBe('review');
+    const stranger = scored({ first_name: 'John', last_name: 'Smith', contact_first_name: 'Mary', contact_last_name: 'Jones' });
+    expect(stranger.class).toBe('wpc');
+  });
+
+  it('phone and email agreement confirm the person; column names are case-insensitive', () => {
+    const r = scored({
+      First_Name: 'Ann', LAST_NAME: 'Lee', phone: '+44 20 7946 0018', email: 'Ann.Lee@example.com',
+      contact_first_name: 'Ann', contact_last_name: 'Lee', contact_phone: '020 7946 0018', contact_email: 'ann.lee@example.com',
+    });
+    expect(reason(r, 'phone')?.level).toBe('exact');
+    expect(reason(r, 'email')?.level).toBe('exact');
+    expect(r.class).toBe('rpc');
+  });
+
+  it('thresholds are options: a stricter rpcThreshold turns a borderline rpc into review', () => {
+    const entry = withDob({ full_name: 'J. Smith' }, { contact_name: 'John Smith' });
+    const loose = scoreRpc(entry, { rpcThreshold: 50 });
+    const strict = scoreRpc(entry, { rpcThreshold: 100.01 });
+    expect(loose.class).toBe('rpc');
+    expect(strict.class).toBe('review');
+  });
+
+  it('without contact fields the step is skipped', () => {
+    expect(scoreRpc({ first_name: 'John', last_name: 'Smith', dob: '1980-04-12' })).toEqual({ class: null, skipped: 'no_contact' });
+    expect(scoreRpc({ first_name: 'John', contact_name: '  ' })).toEqual({ class: null, skipped: 'no_contact' });
+  });
+
+  it('score stays within 0..100 and reasons carry field, level and weight', () => {
+    const r = scored(withDob({ first_name: 'John', last_name: 'Smith' }, { contact_first_name: 'John', contact_last_name: 'Smith' }));
+    expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(r.score).toBeLessThanOrEqual(100);
+    for (const x of r.reasons) expect(x).toEqual({ field: expect.any(String), level: expect.any(String), weight: expect.any(Number) });
+  });
+});
