@@ -93,7 +93,7 @@ function lowerKeys(entry: Row): Map<string, string> {
   return m;
 }
 
-/** Normalises a date of birth to YYYYMMDD; day-first unless the year leads. '' when unreadable. */
+/** Normalises a date of birth to YYYYMMDD; CONTRACT.md's forms: YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY. '' when unreadable. */
 export function normalizeDob(raw: string): string {
   const s = raw.trim();
   if (s.length === 0) return '';
@@ -103,11 +103,11 @@ export function normalizeDob(raw: string): string {
     const p = parts[0] ?? '';
     if (p.length !== 8) return '';
     if (p.startsWith('19') || p.startsWith('20')) [y, m, d] = [p.slice(0, 4), p.slice(4, 6), p.slice(6, 8)];
-    else [d, m, y] = [p.slice(0, 2), p.slice(2, 4), p.slice(4, 8)];
+    else [m, d, y] = [p.slice(0, 2), p.slice(2, 4), p.slice(4, 8)];
   } else if (parts.length >= 3) {
     const [a = '', b = '', c = ''] = parts;
     if (a.length === 4) [y, m, d] = [a, b, c];
-    else [d, m, y] = [a, b, c];
+    else [m, d, y] = [a, b, c];
     if (y.length === 2) y = (Number(y) > 30 ? '19' : '20') + y;
   } else return '';
   return y.padStart(4, '0') + m.padStart(2, '0') + d.padStart(2, '0');

@@ -66,8 +66,9 @@ describe('name helpers', () => {
   it('reads dates of birth in the usual layouts', () => {
     expect(normalizeDob('19800412')).toBe('19800412');
     expect(normalizeDob('1980-04-12')).toBe('19800412');
-    expect(normalizeDob('12/04/1980')).toBe('19800412');
-    expect(normalizeDob('12041980')).toBe('19800412');
+    // MM/DD/YYYY is the contract's US form.
+    expect(normalizeDob('04/12/1980')).toBe('19800412');
+    expect(normalizeDob('04121980')).toBe('19800412');
     expect(normalizeDob('not a date')).toBe('');
   });
 });
