@@ -84,6 +84,7 @@ export async function createJob(
   const now = Date.now();
   const runAt = body.runAt !== undefined ? new Date(body.runAt) : body.delayMs !== undefined && body.delayMs > 0 ? new Date(now + body.delayMs) : null;
   const scheduled = runAt !== null && runAt.getTime() > now;
+  const requestHash = idempotencyKey !== undefined ? canonicalHash(body) : null;
   const recorded = await deps.submitter.submit(auth.tenantId, {
     id: randomUUID(),
     type: def.name,
@@ -96,9 +97,9 @@ export async function createJob(
     webhookUrl: body.webhookUrl ?? null,
     runAt,
     idempotencyKey: idempotencyKey ?? null,
-    requestHash: idempotencyKey !== undefined ? canonicalHash(body) : null,
+    requestHash,
   });
-  if (!recorded.created && recorded.row.request_hash !== canonicalHash(body)) {
+  if (!recorded.created && recorded.row.request_hash !== requestHash) {
     throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body.', [
       { path: 'headers.idempotency-key', message: 'already used with another body in the last 24 hours' },
     ]);

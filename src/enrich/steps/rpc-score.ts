@@ -2,6 +2,7 @@
 // wrong party (wpc), or unclear (review)? Fellegi-Sunter style: each field both sides carry lands
 // on an agreement level worth a log2 likelihood ratio (how much likelier that level is for the same
 // person than for two different people); the ratios add up and a logistic maps the sum to 0..100.
+import { columnMap } from '../entry.js';
 import { jaroWinkler } from '../names/jaro-winkler.js';
 import { rootsIntersect } from '../names/nicknames.js';
 import { type ParsedName, isEmptyName, normalizeText, parseFullName, parseNameParts } from '../names/normalize.js';
@@ -77,22 +78,6 @@ export interface RpcSide {
 
 type Row = Readonly<Record<string, unknown>>;
 
-function str(v: unknown): string {
-  if (typeof v === 'string') return v.trim();
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return '';
-}
-
-// Column names are case-insensitive by contract; lower-case them once per entry.
-function lowerKeys(entry: Row): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const k of Object.keys(entry)) {
-    const v = str(entry[k]);
-    if (v.length > 0) m.set(k.toLowerCase(), v);
-  }
-  return m;
-}
-
 /** Normalises a date of birth to YYYYMMDD; CONTRACT.md's forms: YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY. '' when unreadable. */
 export function normalizeDob(raw: string): string {
   const s = raw.trim();
@@ -115,7 +100,7 @@ export function normalizeDob(raw: string): string {
 
 /** Reads and normalises one side of an entry: own columns with prefix '', the contact with 'contact_'. */
 export function prepareRpcSide(entry: Row, prefix: '' | 'contact_'): RpcSide {
-  return prepareFromMap(lowerKeys(entry), prefix);
+  return prepareFromMap(columnMap(entry), prefix);
 }
 
 function prepareFromMap(cols: Map<string, string>, prefix: '' | 'contact_'): RpcSide {
@@ -324,7 +309,7 @@ export function compareRpcSides(a: RpcSide, b: RpcSide, options: RpcOptions = {}
 
 /** rpc_score step: compares the entry's person with its candidate contact (contact_* columns). */
 export function scoreRpc(entry: Row, options: RpcOptions = {}): RpcResult {
-  const cols = lowerKeys(entry);
+  const cols = columnMap(entry);
   const contact = prepareFromMap(cols, 'contact_');
   if (!hasRpcFields(contact)) return { class: null, skipped: 'no_contact' };
   return compareRpcSides(prepareFromMap(cols, ''), contact, options);
