@@ -13,13 +13,12 @@ const load = <T>(path: string): Promise<T> => import(pathToFileURL(join(DIST, pa
 const { loadConfig } = await load<typeof import('../../src/config.js')>('config.js');
 const { createLogger } = await load<typeof import('../../src/observability/logger.js')>('observability/logger.js');
 const { openServices, startParts, stopParts } = await load<typeof import('../../src/runtime/services.js')>('runtime/services.js');
-const { builtinHandlers } = await load<typeof import('../../src/queue/handlers/index.js')>('queue/handlers/index.js');
+const { runTestJob } = await load<typeof import('../../src/queue/handlers/test-job.js')>('queue/handlers/test-job.js');
 
 const now = () => performance.timeOrigin + performance.now();
 let stamps: [string, number][] = [];
 
-const handlers = builtinHandlers();
-const testJob = handlers.get('test_job')!;
+const testJob = runTestJob;
 const trace = process.env.BENCH_DEBUG ? new Map<string, [number, number]>() : undefined;
 const stamped: JobHandler = (ctx: JobContext) => {
   stamps.push([ctx.job.id, now()]);
@@ -30,7 +29,7 @@ const stamped: JobHandler = (ctx: JobContext) => {
 if (trace) process.on('message', (m: unknown) => {
   if (m === 'trace') process.send?.({ kind: 'trace', trace: [...trace] });
 });
-handlers.set('test_job', stamped);
+const handlers = new Map([['test_job', stamped]]);
 
 const config = loadConfig(process.env, {});
 const log = createLogger(config.logLevel);

@@ -121,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { prefix },
     );
   }
+  // Resources outside /v1/enrichment: lists, exports.
+  await app.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request) => {
+        request.auth = await authenticator.authenticate(request.headers.authorization);
+      });
+    },
+    { prefix: '/v1' },
+  );
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis, accepting: deps.accepting ?? (() => true) });
   return app;
 }

@@ -68,12 +68,17 @@ export interface RunOptions {
   api: boolean;
   leader: boolean;
   workers: number;
+  /** handlers that replace built-in ones of the same type (tests, benchmarks, custom types) */
   handlers?: Map<string, JobHandler>;
 }
 
 /** Starts the asked-for parts on open services; the caller stops them with stopParts. */
 export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
   const parts: RunningParts = { workers: [] };
+  const handlers = new Map([
+    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, log: s.log.child({ part: 'worker' }) }),
+    ...(opts.handlers ?? []),
+  ]);
   if (opts.leader) {
     parts.leader = new LeaderLoop({
       pool: s.pool,
@@ -93,7 +98,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       config: s.config,
       pool: s.pool,
       registry: s.registry,
-      handlers: opts.handlers ?? builtinHandlers(),
+      handlers,
       log: s.log.child({ part: 'worker' }),
     });
     await w.start();

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import type { JobHandler } from '../../src/queue/handlers/handler.js';
-import { builtinHandlers } from '../../src/queue/handlers/index.js';
 import { QUEUE_NAME } from '../../src/queue/queue.js';
 import { type RunningParts, startParts, stopParts } from '../../src/runtime/services.js';
 import { jobEvents, postJson } from '../helpers/api.js';
@@ -43,13 +42,12 @@ describe('FLUSHALL', () => {
   it('re-queues pending, scheduled and retrying jobs within 30 s, and each completes once', async () => {
     // A retrying job: a worker whose first attempt fails and which stops right away, so the
     // retry waits in Redis with nobody to take it.
-    const handlers = builtinHandlers();
     let stopped: Promise<void> | undefined;
     const failThenStop: JobHandler = async () => {
       stopped = stopParts(failing);
       throw new Error('first attempt fails');
     };
-    handlers.set('test_job', failThenStop);
+    const handlers = new Map([['test_job', failThenStop]]);
     const failing = await startParts(sys.services, { api: false, leader: false, workers: 1, handlers }, () => true);
     const retrying = await submit({ type: 'test_job', payload: { role: 'retrying' } });
     await waitFor(async () => stopped !== undefined, 10_000);
