@@ -9,6 +9,7 @@ export interface ErrorDetail {
 export const ERROR_CODES = {
   validation_error: { status: 400, description: 'The request is malformed or a field is invalid; details name the fields.' },
   unknown_job_type: { status: 400, description: 'The job type is not registered; details list the known types.' },
+  invalid_csv: { status: 400, description: 'The CSV upload is malformed (quotes, field counts, encoding, or empty); the message and details name the line.' },
   invalid_json: { status: 400, description: 'The body is not valid JSON, nests too deep, or carries forbidden keys or characters.' },
   unauthorized: { status: 401, description: 'The bearer token is missing, invalid or expired.' },
   forbidden: { status: 403, description: 'The token lacks a role the call needs.' },
