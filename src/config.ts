@@ -62,6 +62,8 @@ const schema = z.object({
   TENANT_MAX_ACTIVE: z.coerce.number().int().min(0).default(0),
   WEBHOOK_ALLOW_PRIVATE: bool(false),
   SUBMIT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
+  LIST_CHUNK_WINDOW: z.coerce.number().int().min(1).max(1000).default(4),
+  CHUNK_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEBUG: z.string().optional(),
 });
@@ -109,6 +111,10 @@ export interface Config {
   tenantMaxActive: number;
   webhookAllowPrivate: boolean;
   submitBatchMax: number;
+  /** chunk tasks of one list job queued in Redis at once */
+  listChunkWindow: number;
+  /** tries of one chunk (with backoff) before its job's attempt fails */
+  chunkAttempts: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -173,6 +179,8 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     tenantMaxActive: e.TENANT_MAX_ACTIVE,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     submitBatchMax: e.SUBMIT_BATCH_MAX,
+    listChunkWindow: e.LIST_CHUNK_WINDOW,
+    chunkAttempts: e.CHUNK_ATTEMPTS,
     logLevel: debugOn ? 'debug' : e.LOG_LEVEL,
   };
 }

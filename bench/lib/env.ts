@@ -32,7 +32,9 @@ export function buildSnapshot(run: string): Build {
     cwd: ROOT,
     stdio: 'inherit',
   });
+  // The same assets as scripts/copy-assets.mjs: migrations and the steps' data files.
   cpSync(join(ROOT, 'src', 'db', 'migrations'), join(dist, 'db', 'migrations'), { recursive: true });
+  cpSync(join(ROOT, 'src', 'enrich', 'data'), join(dist, 'enrich', 'data'), { recursive: true });
   // node_modules ends the search for a package scope: say here that the build is ESM.
   writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
   mkdirSync(join(root, 'bin'), { recursive: true });

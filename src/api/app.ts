@@ -10,13 +10,18 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
+import type { Dispatcher } from '../queue/dispatch.js';
 import type { Submitter } from '../queue/submitter.js';
 import { type AuthContext, Authenticator } from './auth.js';
 import { registerErrorHandling, toAppError } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { jobTypeRoutes, payloadComponentName, payloadJsonSchema } from './routes/job-types.js';
 import { jobRoutes } from './routes/jobs.js';
+import { listRoutes } from './routes/lists.js';
+import { planRoutes } from './routes/plans.js';
+import { jobActionRoutes } from './routes/job-actions.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -32,6 +37,7 @@ export interface AppDeps {
   redis: Redis;
   registry: JobTypeRegistry;
   submitter: Submitter;
+  dispatcher: Dispatcher;
   log: Logger;
   accepting?: () => boolean;
 }
@@ -116,7 +122,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           request.auth = await authenticator.authenticate(request.headers.authorization);
         });
         await jobRoutes(scope, { deps: createDeps, base: prefix, hidden });
+        await jobActionRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, dispatcher: deps.dispatcher, hidden });
         await jobTypeRoutes(scope, { registry: deps.registry, hidden });
+        await planRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, base: prefix, hidden });
       },
       { prefix },
     );
@@ -127,6 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       scope.addHook('onRequest', async (request) => {
         request.auth = await authenticator.authenticate(request.headers.authorization);
       });
+      await exportRoutes(scope, { deps: createDeps });
+      await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
     },
     { prefix: '/v1' },
   );

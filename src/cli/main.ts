@@ -1,4 +1,4 @@
-// The enrichd command line: start | api | worker | migrate | token | submit.
+// The enrichd command line: start | api | worker | migrate | token | submit | lists import.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { createJobTypeRegistry } from '../jobs/types/registry.js';
 import { DEMO_TENANT_ID } from '../runtime/demo.js';
 import { preflight } from '../runtime/preflight.js';
 import { type ServeOptions, serve } from './serve.js';
+import { importListFile, resolveApiAccess } from './lists-import.js';
 import { submitJob } from './submit.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -211,6 +212,34 @@ export function buildProgram(): Command {
         wait: o.wait === true,
         waitTimeoutMs: o.waitTimeout as number,
         out: (line) => process.stdout.write(`${line}\n`),
+      });
+    });
+
+  const lists = program.command('lists').description('manage lists on a running API');
+  lists
+    .command('import')
+    .description('stream a CSV file (header row, UTF-8) to POST /v1/lists with progress; prints the new list id and entry count')
+    .argument('<file.csv>', 'the CSV file')
+    .option('--name <name>', 'the list name (default: the file name without its extension)')
+    .option('--url <url>', 'API base URL (default http://HOST:PORT)')
+    .option('--token <jwt>', 'bearer token (default: one signed with JWT_SECRET for --tenant)')
+    .option('--tenant <uuid>', 'tenant for the signed token', DEMO_TENANT_ID)
+    .option('--json', "print the API's answer (id, name, entryCount, columns) as JSON")
+    .addHelpText('after', envHelp([['PORT, HOST', 'the API when --url is not given'], ['JWT_SECRET', 'signs a token for --tenant when --token is not given']]))
+    .action(async (file: string, o: { name?: string; url?: string; token?: string; tenant: string; json?: boolean }) => {
+      const access = await resolveApiAccess(config(), o);
+      if ('problem' in access) {
+        process.stderr.write(`${access.problem}\n`);
+        process.exit(1);
+      }
+      process.exitCode = await importListFile({
+        file,
+        name: o.name,
+        ...access,
+        json: o.json === true,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        progress: process.stderr,
       });
     });
 

@@ -74,8 +74,17 @@ export interface EntryEnrichment {
 const MAX_ERROR_MESSAGE = 500;
 const SKIPPED = { skipped: 'missing_input' } as const;
 
-/** Runs one step; null from a step means its input is missing, so the step is skipped. */
-function runStep(step: PlanStep, entry: Entry): { result: unknown; label: string } {
+/** A step's result for one entry and the label its job's summary counts it under. */
+export interface StepOutput {
+  result: unknown;
+  label: string;
+}
+
+/** Runs one step over one entry (the local steps below; tests may replace one). */
+export type StepRunner = (step: PlanStep, entry: Entry) => StepOutput;
+
+/** Runs one local step; null from a step means its input is missing, so the step is skipped. */
+export function runLocalStep(step: PlanStep, entry: Entry): StepOutput {
   switch (step.type) {
     case 'rpc_score': {
       const r = scoreRpc(entry, step.options);
@@ -97,13 +106,13 @@ function runStep(step: PlanStep, entry: Entry): { result: unknown; label: string
 }
 
 /** Runs a plan's steps over one entry; a step that raises is recorded and the others still run. */
-export function enrichEntry(steps: readonly PlanStep[], entry: Entry): EntryEnrichment {
+export function enrichEntry(steps: readonly PlanStep[], entry: Entry, run: StepRunner = runLocalStep): EntryEnrichment {
   const results: Record<string, unknown> = {};
   const outcomes: Record<string, string> = {};
   let errors: Record<string, string> | null = null;
   for (const step of steps) {
     try {
-      const { result, label } = runStep(step, entry);
+      const { result, label } = run(step, entry);
       results[step.type] = result;
       outcomes[step.type] = label;
     } catch (err) {

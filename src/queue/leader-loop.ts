@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { PgConnectionWatch } from '../observability/connection-watch.js';
+import type { ChunkScheduler } from './chunks/scheduler.js';
 import type { Dispatcher } from './dispatch.js';
 import { Leadership } from './leader.js';
 import { Reconciler } from './reconciler.js';
@@ -18,6 +19,8 @@ export interface LeaderLoopOptions {
   reconcileIntervalMs: number;
   stalledIntervalMs: number;
   log: Logger;
+  /** requeues running list jobs' chunk windows that Redis lost */
+  chunks?: ChunkScheduler;
   /** told whether PostgreSQL answered each tick, so its loss and return are logged */
   pgWatch?: PgConnectionWatch;
 }
@@ -40,6 +43,7 @@ export class LeaderLoop {
       dispatcher: opts.dispatcher,
       prefix: opts.prefix,
       stalledIntervalMs: opts.stalledIntervalMs,
+      chunks: opts.chunks,
     });
   }
 

@@ -14,6 +14,8 @@ export const BACKOFF_TYPE = 'enrichd';
 export interface TaskData {
   tenantId: string;
   type: string;
+  /** a chunk task of a list job: the job and the chunk's number (the task's own id is neither) */
+  chunk?: { jobId: string; seq: number };
 }
 
 export type JobQueue = Queue<TaskData, unknown, string>;
@@ -41,6 +43,36 @@ export function taskOptions(d: Dispatchable) {
       jobId: d.id,
       priority: d.priority,
       delay: Math.max(0, Math.round(d.delayMs)),
+      attempts: TRANSPORT_ATTEMPTS,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: true,
+      removeOnFail: true,
+    },
+  };
+}
+
+/** A chunk task's id: unique per job and chunk, so a chunk queued twice is one task. */
+export function chunkTaskId(jobId: string, seq: number): string {
+  return `${jobId}-c${seq}`;
+}
+
+/** One chunk of a list job to put on the queue. */
+export interface ChunkDispatchable {
+  jobId: string;
+  tenantId: string;
+  type: string;
+  priority: number;
+  seq: number;
+}
+
+/** The BullMQ add arguments for a chunk task: it runs at its job's priority, with our backoff. */
+export function chunkTaskOptions(c: ChunkDispatchable) {
+  return {
+    name: 'chunk',
+    data: { tenantId: c.tenantId, type: c.type, chunk: { jobId: c.jobId, seq: c.seq } } satisfies TaskData,
+    opts: {
+      jobId: chunkTaskId(c.jobId, c.seq),
+      priority: c.priority,
       attempts: TRANSPORT_ATTEMPTS,
       backoff: { type: BACKOFF_TYPE },
       removeOnComplete: true,

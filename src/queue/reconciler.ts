@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.js';
 import type { JobRow } from '../jobs/job.js';
 import { type Dispatcher, dispatchableFromRow } from './dispatch.js';
+import { CHUNKED_TYPES } from '../jobs/list-chunks.js';
+import type { ChunkScheduler } from './chunks/scheduler.js';
 import { QUEUE_NAME } from './queue.js';
 
 const PAGE = 1000;
@@ -11,6 +13,7 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 // Unfinished jobs that should have a task in Redis. A running job is only suspect once its
 // attempt has outlived its timeout plus the stall window: until then its worker finishes it.
+// A running list job goes on in chunk tasks, so it is suspect as soon as it stops moving.
 const UNFINISHED_PAGE = `
 SELECT id, tenant_id, type, priority, status, run_at, retry_at
 FROM enrichment_jobs
@@ -18,10 +21,11 @@ WHERE status IN ('pending', 'scheduled', 'running', 'retrying')
   AND id > $1::uuid
   AND (dispatched_at IS NOT NULL OR status IN ('running', 'retrying'))
   AND updated_at < now() - make_interval(secs => $2::float8 / 1000)
-  AND (status <> 'running'
+  AND (status <> 'running' OR type = ANY($5::text[])
        OR attempt_started_at < now() - make_interval(secs => (timeout_ms + $3::float8) / 1000))
 ORDER BY id
 LIMIT $4::int`;
+
 
 type Row = Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'priority' | 'status' | 'run_at' | 'retry_at'>;
 
@@ -31,6 +35,8 @@ export interface ReconcilerOptions {
   dispatcher: Dispatcher;
   prefix: string;
   stalledIntervalMs: number;
+  /** requeues the chunk window of running list jobs */
+  chunks?: ChunkScheduler;
 }
 
 /**
@@ -71,7 +77,7 @@ export class Reconciler {
   }
 
   private async page(cursor: string, minAgeMs: number): Promise<{ rows: Row[]; next: string | null }> {
-    const { rows } = await this.opts.pool.query<Row>(UNFINISHED_PAGE, [cursor, minAgeMs, 2 * this.opts.stalledIntervalMs, PAGE]);
+    const { rows } = await this.opts.pool.query<Row>(UNFINISHED_PAGE, [cursor, minAgeMs, 2 * this.opts.stalledIntervalMs, PAGE, CHUNKED_TYPES]);
     return { rows, next: rows.length === PAGE ? rows[rows.length - 1]!.id : null };
   }
 
@@ -80,7 +86,18 @@ export class Reconciler {
     const pipeline = this.opts.redis.pipeline();
     for (const r of rows) pipeline.exists(`${this.opts.prefix}:${QUEUE_NAME}:${r.id}`);
     const results = (await pipeline.exec()) ?? [];
-    const missing = rows.filter((_, i) => results[i]?.[1] === 0);
+    let missing = rows.filter((_, i) => results[i]?.[1] === 0);
+    // A running list job's own task is long done: its chunk window is what must be in Redis.
+    // Only a job that never got as far as planning its chunks needs its own task again.
+    const chunked = missing.filter((r) => r.status === 'running' && CHUNKED_TYPES.includes(r.type));
+    if (chunked.length > 0 && this.opts.chunks) {
+      const unplanned = new Set<string>();
+      for (const r of chunked) {
+        const queued = await this.opts.chunks.requeue({ id: r.id, tenantId: r.tenant_id, type: r.type, priority: r.priority });
+        if (queued === 0) unplanned.add(r.id);
+      }
+      missing = missing.filter((r) => !chunked.includes(r) || unplanned.has(r.id));
+    }
     if (missing.length === 0) return 0;
     const ok = await this.opts.dispatcher.dispatch(missing.map((r) => dispatchableFromRow(r)));
     if (!ok) throw new Error('Redis refused the re-queued tasks');

@@ -100,7 +100,7 @@ export interface AttemptOutcome {
   error?: JobError | null;
   retryAt?: Date | null;
   /** progress counters to set; unset keeps the handler's own */
-  progress?: { processed: number; succeeded: number; failed: number } | null;
+  progress?: { total?: number; processed: number; succeeded: number; failed: number } | null;
 }
 
 // Ends a batch of attempts. Only the attempt that is still current may end it: a stale
@@ -108,8 +108,8 @@ export interface AttemptOutcome {
 const FINISH_ATTEMPTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[],
-                       $7::int[], $8::int[], $9::int[], $10::text[])
-    AS t(id, attempt, to_status, result, last_error, retry_at, processed, succeeded, failed, worker_id)
+                       $7::int[], $8::int[], $9::int[], $10::text[], $15::int[])
+    AS t(id, attempt, to_status, result, last_error, retry_at, processed, succeeded, failed, worker_id, total)
 ), upd AS (
   UPDATE enrichment_jobs j SET
     status = i.to_status,
@@ -117,6 +117,7 @@ WITH input AS (
     last_error = COALESCE(i.last_error, j.last_error),
     retry_at = i.retry_at,
     completed_at = CASE WHEN i.to_status IN ('completed', 'failed') THEN now() END,
+    progress_total = COALESCE(i.total, j.progress_total),
     progress_processed = COALESCE(i.processed, j.progress_processed),
     progress_succeeded = COALESCE(i.succeeded, j.progress_succeeded),
     progress_failed = COALESCE(i.failed, j.progress_failed),
@@ -198,7 +199,7 @@ function startStatement(items: { id: string; workerId: string }[]): QueryConfig 
 
 function finishStatement(items: AttemptOutcome[]): QueryConfig {
   return {
-    name: 'enrichd_finish_attempts_v1',
+    name: 'enrichd_finish_attempts_v2',
     text: FINISH_ATTEMPTS,
     values: [
       items.map((o) => o.id),
@@ -215,6 +216,7 @@ function finishStatement(items: AttemptOutcome[]): QueryConfig {
       FROM_RUNNING('retrying'),
       FROM_RUNNING('failed'),
       NOT_RUNNING,
+      items.map((o) => o.progress?.total ?? null),
     ],
   };
 }

@@ -9,27 +9,21 @@ import type { Pool } from '../db/pool.js';
 import { type BackoffPolicy, backoffDelay } from '../jobs/backoff.js';
 import { type JobError, type JobRow, toResultObject } from '../jobs/job.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
-import { AttemptTimeoutError, type JobContext, type JobHandler, PermanentJobError } from './handlers/handler.js';
+import type { ChunkRunner } from './chunks/runner.js';
+import { AttemptTimeoutError, ItemsOutcome, type JobContext, type JobHandler, PermanentJobError, RunsInChunks } from './handlers/handler.js';
 import { QUEUE_NAME, type TaskData } from './queue.js';
 import { createRedis, isRedisConnectionError, redisReady } from './redis.js';
+import { CHUNKED_TYPES } from '../jobs/list-chunks.js';
+import { RetryLater } from './retry-later.js';
 import { type StartedAttempt, Transitions } from './transitions.js';
-
-/** Thrown to BullMQ so it waits `delayMs` before the next attempt (our backoff, not its own). */
-class RetryLater extends Error {
-  constructor(
-    readonly delayMs: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RetryLater';
-  }
-}
 
 export interface WorkerRuntimeOptions {
   config: Config;
   pool: Pool;
   registry: JobTypeRegistry;
   handlers: Map<string, JobHandler>;
+  /** runs chunk tasks of list jobs */
+  chunks?: ChunkRunner;
   log: Logger;
 }
 
@@ -134,6 +128,7 @@ export class WorkerRuntime {
   }
 
   private async process(task: Task<TaskData>): Promise<void> {
+    if (task.data.chunk) return this.runChunk(task);
     const started = await this.transitions.start(task.id!, this.id);
     if (!started) {
       this.log.debug({ jobId: task.id }, 'stale task skipped: the job is finished or cancelled');
@@ -150,11 +145,24 @@ export class WorkerRuntime {
     }
   }
 
+  private async runChunk(task: Task<TaskData>): Promise<void> {
+    if (!this.opts.chunks) throw new Error('this worker runs no chunk tasks');
+    this.inFlight++;
+    try {
+      const outcome = await this.opts.chunks.run(task, this.id);
+      if (outcome === 'job_done') this.log.info({ jobId: task.data.chunk!.jobId, seq: task.data.chunk!.seq }, 'list job ended by its last chunk');
+    } finally {
+      this.inFlight--;
+      this.processed++;
+    }
+  }
+
   private async runAttempt(row: JobRow): Promise<void> {
     const handler = this.opts.handlers.get(row.type);
     const ac = new AbortController();
     this.aborts.add(ac);
-    const singleItem = row.progress_total === 1;
+    // A list job counts entries, whatever its total (even one); other jobs are one item.
+    const singleItem = row.progress_total === 1 && !CHUNKED_TYPES.includes(row.type);
     const base = { jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts };
     try {
       if (!handler) throw new PermanentJobError(`no handler is registered for job type ${row.type}`, 'no_handler');
@@ -171,13 +179,18 @@ export class WorkerRuntime {
         },
       };
       const value = await withTimeout(handler(ctx), row.timeout_ms, ac);
+      if (value instanceof RunsInChunks) {
+        this.log.info({ ...base, chunks: value.chunks }, 'list job queued its chunks');
+        return;
+      }
+      const items = value instanceof ItemsOutcome ? value : null;
       const applied = await this.transitions.finish({
         id: row.id,
         attempt: row.attempts,
         workerId: this.id,
         to: 'completed',
-        result: toResultObject(value),
-        progress: singleItem ? { processed: 1, succeeded: 1, failed: 0 } : null,
+        result: toResultObject(items ? items.result : value),
+        progress: items ? items.progress : singleItem ? { processed: 1, succeeded: 1, failed: 0 } : null,
       });
       if (applied) this.log.info({ ...base, from: 'running', to: 'completed' }, 'job transition');
       else this.log.info(base, 'attempt outcome discarded: the job was cancelled or handed back meanwhile');

@@ -15,6 +15,10 @@ import { type JobQueue, createQueue } from '../queue/queue.js';
 import { createRedis } from '../queue/redis.js';
 import { Submitter } from '../queue/submitter.js';
 import { WorkerRuntime } from '../queue/worker-runtime.js';
+import type { StepRunner } from '../enrich/plan.js';
+import { ChunkRunner } from '../queue/chunks/runner.js';
+import { ChunkScheduler } from '../queue/chunks/scheduler.js';
+import { Transitions } from '../queue/transitions.js';
 
 export interface Services {
   config: Config;
@@ -70,15 +74,32 @@ export interface RunOptions {
   workers: number;
   /** handlers that replace built-in ones of the same type (tests, benchmarks, custom types) */
   handlers?: Map<string, JobHandler>;
+  /** replaces how list jobs run each step over an entry (tests that need a step to raise) */
+  runStep?: StepRunner;
 }
 
 /** Starts the asked-for parts on open services; the caller stops them with stopParts. */
 export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
   const parts: RunningParts = { workers: [] };
+  const workerLog = s.log.child({ part: 'worker' });
+  const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow, log: workerLog });
   const handlers = new Map([
-    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, log: s.log.child({ part: 'worker' }) }),
+    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog }),
     ...(opts.handlers ?? []),
   ]);
+  const chunks = opts.workers > 0
+    ? new ChunkRunner({
+        pool: s.pool,
+        appRole: s.config.databaseAppRole,
+        queue: s.queue,
+        scheduler: chunkScheduler,
+        transitions: new Transitions(s.pool),
+        chunkAttempts: s.config.chunkAttempts,
+        backoff: s.config.retry,
+        runStep: opts.runStep,
+        log: workerLog,
+      })
+    : undefined;
   if (opts.leader) {
     parts.leader = new LeaderLoop({
       pool: s.pool,
@@ -89,6 +110,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       reconcileIntervalMs: s.config.reconcileIntervalMs,
       stalledIntervalMs: s.config.stalledIntervalMs,
       log: s.log.child({ part: 'leader' }),
+      chunks: chunkScheduler,
       pgWatch: s.pgWatch,
     });
     parts.leader.start();
@@ -99,7 +121,8 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       pool: s.pool,
       registry: s.registry,
       handlers,
-      log: s.log.child({ part: 'worker' }),
+      chunks,
+      log: workerLog,
     });
     await w.start();
     parts.workers.push(w);
@@ -111,6 +134,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       redis: s.redis,
       registry: s.registry,
       submitter: s.submitter,
+      dispatcher: s.dispatcher,
       log: s.log,
       accepting,
     });

@@ -1,4 +1,5 @@
 // A whole enrichd (API, leader, workers) on its own database and Redis prefix, for one test file.
+import type { StepRunner } from '../../src/enrich/plan.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -104,6 +105,8 @@ export interface TestSystemOptions {
   leader?: boolean;
   env?: RawEnv;
   log?: Logger;
+  /** replaces how list jobs run a step over an entry (to make a step raise) */
+  runStep?: StepRunner;
 }
 
 /** Starts enrichd in this process on its own database and prefix. */
@@ -113,7 +116,7 @@ export async function startTestSystem(opts: TestSystemOptions = {}): Promise<Tes
   const config = testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...opts.env });
   const log = opts.log ?? pino({ level: 'silent' });
   const services = openServices(config, log);
-  const parts = await startParts(services, { api: opts.api ?? true, leader: opts.leader ?? true, workers: opts.workers ?? 1 }, () => true);
+  const parts = await startParts(services, { api: opts.api ?? true, leader: opts.leader ?? true, workers: opts.workers ?? 1, runStep: opts.runStep }, () => true);
   const app = parts.app!;
   await app.ready();
   return {

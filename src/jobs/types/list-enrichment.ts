@@ -12,7 +12,8 @@ export const listEnrichment = jobType({
   name: 'list_enrichment',
   description: 'Runs an enrichment plan over every entry of a list, chunk by chunk.',
   payloadSchema: listEnrichmentPayload,
-  defaults: { timeoutMs: 24 * 3_600_000 },
+  // The job's own attempt only plans its chunks; the chunks run as tasks of their own.
+  defaults: { timeoutMs: 10 * 60_000 },
   references: [
     { field: 'listId', table: 'lists' },
     { field: 'planId', table: 'enrichment_plans' },

@@ -1,5 +1,8 @@
 // The registry of job types: the API, OpenAPI, CLI and workers all read it.
+import { exportJob } from './export.js';
 import type { JobTypeDefinition } from './job-type.js';
+import { companyDataUpdate, emailValidationJob } from './items.js';
+import { batchLeadEnrichment, singleLeadEnrichment } from './leads.js';
 import { listEnrichment } from './list-enrichment.js';
 import { testJob } from './test-job.js';
 
@@ -34,7 +37,15 @@ export class JobTypeRegistry {
 }
 
 /** The built-in job types of this release. */
-export const BUILTIN_JOB_TYPES: JobTypeDefinition[] = [testJob, listEnrichment];
+export const BUILTIN_JOB_TYPES: JobTypeDefinition[] = [
+  testJob,
+  listEnrichment,
+  singleLeadEnrichment,
+  batchLeadEnrichment,
+  emailValidationJob,
+  companyDataUpdate,
+  exportJob,
+];
 
 /** A registry holding the built-in types. */
 export function createJobTypeRegistry(): JobTypeRegistry {

@@ -33,3 +33,27 @@ export class AttemptTimeoutError extends Error {
     this.name = 'AttemptTimeoutError';
   }
 }
+
+/**
+ * Returned by a handler whose job goes on in chunk tasks (a list job): the attempt's task is
+ * done, the job stays running, and its last chunk ends it.
+ */
+export class RunsInChunks {
+  constructor(readonly chunks: number) {}
+}
+
+/** Counters of a job over items (emails, leads, domains). */
+export interface ItemProgress {
+  total: number;
+  processed: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** Returned by a handler of a job over items: its result and its item counters. */
+export class ItemsOutcome {
+  constructor(
+    readonly result: Record<string, unknown>,
+    readonly progress: ItemProgress,
+  ) {}
+}

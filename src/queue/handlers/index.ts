@@ -2,8 +2,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
+import type { ChunkScheduler } from '../chunks/scheduler.js';
 import type { JobQueue } from '../queue.js';
+import { exportHandler } from './export.js';
 import type { JobHandler } from './handler.js';
+import { batchLeadHandler, companyDataUpdateHandler, emailValidationHandler, singleLeadHandler } from './items.js';
+import { listEnrichmentHandler } from './list-enrichment.js';
 import { runTestJob } from './test-job.js';
 
 /** What the built-in handlers need from their process. */
@@ -12,10 +16,20 @@ export interface HandlerDeps {
   pool: Pool;
   /** the queue that chunk tasks of list jobs are added to */
   queue: JobQueue;
+  /** plans list jobs' chunks and keeps their window queued */
+  chunks: ChunkScheduler;
   log: Logger;
 }
 
 /** The built-in handlers. */
-export function builtinHandlers(_deps: HandlerDeps): Map<string, JobHandler> {
-  return new Map<string, JobHandler>([['test_job', runTestJob]]);
+export function builtinHandlers(deps: HandlerDeps): Map<string, JobHandler> {
+  return new Map<string, JobHandler>([
+    ['test_job', runTestJob],
+    ['list_enrichment', listEnrichmentHandler(deps.chunks, deps.pool, deps.config.databaseAppRole)],
+    ['single_lead_enrichment', singleLeadHandler(deps.pool, deps.config.databaseAppRole)],
+    ['batch_lead_enrichment', batchLeadHandler(deps.pool, deps.config.databaseAppRole)],
+    ['email_validation', emailValidationHandler],
+    ['company_data_update', companyDataUpdateHandler],
+    ['export', exportHandler(deps)],
+  ]);
 }

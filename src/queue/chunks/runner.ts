@@ -1,0 +1,202 @@
+// Runs one chunk of a list job: read its entries, run the plan, write everything in one commit.
+import type { Job as Task } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Pool } from '../../db/pool.js';
+import { type Tx, withTenant } from '../../db/transaction.js';
+import { type EntryEnrichment, type PlanStep, type StepRunner, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
+import type { Entry } from '../../enrich/entry.js';
+import { type BackoffPolicy, backoffDelay } from '../../jobs/backoff.js';
+import type { JobError } from '../../jobs/job.js';
+import { canTransition } from '../../jobs/status.js';
+import { type TaskData, taskOptions, type JobQueue } from '../queue.js';
+import { RetryLater } from '../retry-later.js';
+import type { Transitions } from '../transitions.js';
+import type { ChunkScheduler, ChunkedJob } from './scheduler.js';
+import {
+  CHUNK_ENTRIES, CHUNK_JOB, CHUNK_PLAN, CHUNK_ROW, CLAIM_CHUNK, COUNT_CHUNK, END_JOB, RELEASE_NEXT, SUMMARY, WRITE_RESULTS,
+} from './sql.js';
+
+// The last chunk moves its job from running to completed or failed: the table must allow both.
+if (!canTransition('running', 'completed') || !canTransition('running', 'failed')) throw new Error('status table forbids ending a list job');
+
+interface JobHead {
+  id: string;
+  tenant_id: string;
+  type: string;
+  status: string;
+  priority: number;
+  attempts: number;
+  round_base: number;
+  max_attempts: number;
+  payload: { listId?: string };
+}
+
+/** A list job's summary: entries, and counts per step and outcome (class, status, skipped, error). */
+export interface ListJobSummary {
+  entries: number;
+  succeeded: number;
+  failed: number;
+  steps: Record<string, Record<string, number>>;
+}
+
+export interface ChunkRunnerOptions {
+  pool: Pool;
+  appRole: string;
+  queue: JobQueue;
+  scheduler: ChunkScheduler;
+  transitions: Transitions;
+  /** tries of one chunk before its job's attempt fails */
+  chunkAttempts: number;
+  backoff: BackoffPolicy;
+  /** runs each step over an entry; the local steps unless a test replaces them */
+  runStep?: StepRunner;
+  log: Logger;
+}
+
+/** What a chunk task did. */
+export type ChunkOutcome = 'done' | 'job_done' | 'skipped' | 'job_not_running';
+
+/** Runs chunk tasks; shared by the workers of one process. */
+export class ChunkRunner {
+  constructor(private readonly opts: ChunkRunnerOptions) {}
+
+  /** Runs one chunk task; throws RetryLater while the chunk may be tried again. */
+  async run(task: Task<TaskData>, workerId: string): Promise<ChunkOutcome> {
+    const chunk = task.data.chunk!;
+    let head: JobHead | undefined;
+    try {
+      const read = await this.read(task.data.tenantId, chunk.jobId, chunk.seq);
+      head = read.job;
+      if (!head || head.status !== 'running') return 'job_not_running';
+      const job = chunkedJob(head);
+      if (read.state === 'done' || read.steps === null) {
+        // A duplicate (a retried or stalled task): its window may have lost a task meanwhile.
+        await this.opts.scheduler.requeue(job);
+        return 'skipped';
+      }
+      const enriched = read.entries.map((e) => enrichEntry(read.steps!, e.data, this.opts.runStep));
+      return await this.commit(job, head.payload.listId!, chunk.seq, read.entries, enriched, read.errorThreshold, workerId);
+    } catch (err) {
+      return this.failed(task, head, err, workerId);
+    }
+  }
+
+  private async read(tenantId: string, jobId: string, seq: number) {
+    return withTenant(this.opts.pool, this.opts.appRole, tenantId, async (tx) => {
+      // One flight: pg sends the four statements together inside the transaction.
+      const [job, plan, row, entries] = await Promise.all([
+        tx.query<JobHead>(CHUNK_JOB, [jobId]),
+        tx.query<{ steps: unknown; error_threshold: number }>(CHUNK_PLAN, [jobId]),
+        tx.query<{ state: string; entry_count: number }>(CHUNK_ROW, [jobId, seq]),
+        tx.query<{ id: string; data: Entry }>(CHUNK_ENTRIES, [jobId, seq]),
+      ]);
+      const p = plan.rows[0];
+      const steps: PlanStep[] | null = p ? planStepsSchema.parse(p.steps) : null;
+      return {
+        job: job.rows[0],
+        steps,
+        errorThreshold: p?.error_threshold ?? 1,
+        state: row.rows[0]?.state ?? 'done',
+        entries: entries.rows,
+      };
+    });
+  }
+
+  private async commit(
+    job: ChunkedJob,
+    listId: string,
+    seq: number,
+    entries: { id: string }[],
+    enriched: EntryEnrichment[],
+    errorThreshold: number,
+    workerId: string,
+  ): Promise<ChunkOutcome> {
+    const failed = enriched.filter((e) => e.errors !== null).length;
+    const outcome = await withTenant(this.opts.pool, this.opts.appRole, job.tenantId, async (tx) => {
+      // Claim and results go out in one flight; a chunk found done rolls its results back.
+      // Results before counters: the job's row is locked from the counters to the commit, and
+      // every chunk of the job waits on that lock, so it must be the transaction's short tail.
+      const rows = enriched.map((e, i) => ({ e: entries[i]!.id, r: e.results, o: e.outcomes, x: e.errors }));
+      const [claimed] = await Promise.all([
+        tx.query<{ entry_count: number }>(CLAIM_CHUNK, [job.id, seq]),
+        tx.query(WRITE_RESULTS, [job.id, job.tenantId, listId, JSON.stringify(rows)]),
+      ]);
+      if (claimed.rowCount === 0) throw new ChunkDone();
+      // Planned entries count as processed even if one was erased meanwhile, so the total is reached.
+      const planned = claimed.rows[0]!.entry_count;
+      const counted = await tx.query<{ attempts: number; progress_total: number; progress_processed: number; progress_failed: number }>(
+        COUNT_CHUNK, [job.id, planned, planned - failed, failed],
+      );
+      const progress = counted.rows[0];
+      // Not running (cancelled meanwhile): roll back, so the results above are not kept either.
+      if (!progress) throw new JobStopped();
+      const total = progress.progress_total;
+      // Past the threshold already: no later chunk can bring the share of failures back under it.
+      if (total > 0 && progress.progress_failed / total > errorThreshold) {
+        const error: JobError = {
+          message: `${progress.progress_failed} of ${total} entries failed, more than the plan's errorThreshold of ${errorThreshold}`,
+          code: 'error_threshold',
+          at: new Date().toISOString(),
+        };
+        await tx.query(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]);
+        return { kind: 'job_done' as const };
+      }
+      if (progress.progress_processed >= total) {
+        const summary = await summarise(tx, job.id, progress.progress_processed, progress.progress_failed);
+        await tx.query(END_JOB, [job.id, 'completed', JSON.stringify(summary), null, workerId]);
+        return { kind: 'job_done' as const };
+      }
+      const next = await tx.query<{ seq: number }>(RELEASE_NEXT, [job.id]);
+      return { kind: 'done' as const, next: next.rows[0]?.seq };
+    }).catch((err: unknown) => {
+      if (err instanceof JobStopped) return { kind: 'job_not_running' as const };
+      if (err instanceof ChunkDone) return { kind: 'skipped' as const };
+      throw err;
+    });
+    if (outcome.kind === 'skipped') await this.opts.scheduler.requeue(job);
+    if (outcome.kind === 'done' && outcome.next !== undefined) await this.opts.scheduler.add(job, [outcome.next]);
+    return outcome.kind;
+  }
+
+  /** A chunk that raised: tried again with backoff, and past its tries the job's attempt fails. */
+  private async failed(task: Task<TaskData>, head: JobHead | undefined, err: unknown, workerId: string): Promise<ChunkOutcome> {
+    const message = err instanceof Error ? err.message : String(err);
+    const tries = task.attemptsMade + 1;
+    if (!head || tries < this.opts.chunkAttempts) {
+      throw new RetryLater(backoffDelay(this.opts.backoff, tries), `chunk ${task.data.chunk!.seq} failed: ${message}`);
+    }
+    const error: JobError = { message: `chunk ${task.data.chunk!.seq} failed ${tries} times: ${message}`.slice(0, 2000), code: 'chunk_failed', at: new Date().toISOString() };
+    this.opts.log.warn({ jobId: head.id, seq: task.data.chunk!.seq, tries, error: message }, 'chunk failed; failing the attempt');
+    // The job's attempt fails as any attempt does; its next attempt resumes the open chunks.
+    const attemptInRound = head.attempts - head.round_base;
+    if (attemptInRound < head.max_attempts) {
+      const delayMs = backoffDelay(this.opts.backoff, attemptInRound);
+      const retrying = await this.opts.transitions.finish({ id: head.id, attempt: head.attempts, workerId, to: 'retrying', error, retryAt: new Date(Date.now() + delayMs) });
+      // Lost if Redis is down now: the reconciler queues retrying jobs it does not find there.
+      if (retrying) await this.opts.queue.add(...spread(taskOptions({ id: head.id, tenantId: head.tenant_id, type: head.type, priority: head.priority, delayMs })));
+    } else {
+      await this.opts.transitions.finish({ id: head.id, attempt: head.attempts, workerId, to: 'failed', error });
+    }
+    return 'job_not_running';
+  }
+}
+
+/** Thrown inside the commit to roll it back when the job stopped running meanwhile. */
+class JobStopped extends Error {}
+
+/** Thrown inside the commit to roll it back when another run of the chunk committed first. */
+class ChunkDone extends Error {}
+
+function chunkedJob(h: JobHead): ChunkedJob {
+  return { id: h.id, tenantId: h.tenant_id, type: h.type, priority: h.priority };
+}
+
+const spread = (o: ReturnType<typeof taskOptions>) => [o.name, o.data, o.opts] as const;
+
+/** The job's counts per step and outcome, over every entry it has results for. */
+export async function summarise(tx: Tx, jobId: string, entries: number, failed: number): Promise<ListJobSummary> {
+  const { rows } = await tx.query<{ step: string; label: string; n: number }>(SUMMARY, [jobId]);
+  const steps: Record<string, Record<string, number>> = {};
+  for (const r of rows) (steps[r.step] ??= {})[r.label] = r.n;
+  return { entries, succeeded: entries - failed, failed, steps };
+}
