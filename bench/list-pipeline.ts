@@ -2,7 +2,6 @@
 // local steps and WORKER_COUNT=2, end to end, beside the same steps as plain calls on one thread
 // over the same entries in memory; each worker's peak RSS; and how long a 100-entry job takes
 // while the million-entry job runs.
-import { readFileSync, readdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { enrichEntry } from '../src/enrich/plan.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
 import { febrlEntry } from './lib/people.js';
+import { childrenOf, memoryOf } from './lib/procfs.js';
 import { type Child, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
 import type { BenchModule, Figure } from './lib/report.js';
 import { sampleCpu, stealBetween } from './lib/steal.js';
@@ -84,28 +84,6 @@ function plainCallsRate(): number {
     done += entries.length;
   }
   return done / (timed / 1000);
-}
-
-/** Peak resident set (VmHWM) of a process, in MB. */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
-/** The pids whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 async function post(url: string, token: string, body: unknown): Promise<{ id: string }> {
@@ -203,7 +181,7 @@ async function measure(env: BenchEnv): Promise<Figure[]> {
   );
   if (row!.processed !== ENTRIES || row!.results !== ENTRIES) throw new Error(`big job processed ${row!.processed}, ${row!.results} results, of ${ENTRIES}`);
   const rate = ENTRIES / row!.secs;
-  const rss = workerPids.map(peakRssMb);
+  const rss = workerPids.map((pid) => memoryOf(pid).hwm);
   log(`end to end: ${rate.toFixed(0)} entries/s (${row!.secs.toFixed(1)} s), worker peak RSS ${rss.map((r) => r.toFixed(0)).join(' / ')} MB`);
   for (const w of workers) await w.stop();
   await api.stop();

@@ -2,7 +2,7 @@
 // COPY of the same rows into a table of the same layout in the same run, and the API's peak RSS.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +14,15 @@ import { COPY_ENTRIES, copyLine, copyPrefix, recordJson, recordKeys } from '../s
 import { RECOGNISED_COLUMNS } from '../src/lists/columns.js';
 import { cpuMeter, formatCores } from './lib/cpu.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
-import { ROOT, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
+import { febrlEntry } from './lib/people.js';
+import { freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
+import { memoryOf } from './lib/procfs.js';
 import { type BenchModule, type Figure } from './lib/report.js';
 import { type Measured, withStealRetry } from './lib/steal.js';
 
 const ROWS = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
 const RATIO_TARGET = 0.5;
 const RSS_TARGET_MB = 300;
-const FEBRL = join(ROOT, '..', 'shared', 'data', 'febrl', 'dataset4a.csv');
-const FEBRL_FALLBACK = '/work/shared/data/febrl/dataset4a.csv';
 
 const log = (line: string) => process.stderr.write(`  ${line}\n`);
 
@@ -79,80 +79,12 @@ function figures(m: Measured<Result>): Figure[] {
 
 // ---------- data ----------
 
-interface Person {
-  given: string;
-  surname: string;
-  streetNumber: string;
-  street: string;
-  suburb: string;
-  postcode: string;
-  state: string;
-  dob: string;
-}
-
-/** FEBRL dataset4a people (synthetic Australian records), the seed of every generated row. */
-function febrlPeople(): Person[] {
-  let text: string;
-  try {
-    text = readFileSync(FEBRL, 'utf8');
-  } catch {
-    text = readFileSync(FEBRL_FALLBACK, 'utf8');
-  }
-  const people: Person[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.split(',').map((s) => s.trim());
-    if (f.length < 11 || !f[1] || !f[2]) continue;
-    const dob = /^\d{8}$/.test(f[9]!) ? `${f[9]!.slice(0, 4)}-${f[9]!.slice(4, 6)}-${f[9]!.slice(6, 8)}` : '1970-01-01';
-    people.push({ given: f[1]!, surname: f[2]!, streetNumber: f[3] || '1', street: f[4] || 'main street', suburb: f[6] || 'sydney', postcode: f[7] || '2000', state: f[8] || 'nsw', dob });
-  }
-  return people;
-}
-
-const COMPANIES = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'vandelay', 'stark', 'wayne', 'tyrell', 'cyberdyne'];
-const FREE_MAIL = ['gmail.com', 'yahoo.com', 'outlook.com', 'bigpond.com'];
-const cap = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
 const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
-/** Row i: a FEBRL person with variations (the i/5000-th pass changes case, typos, contacts, domains). */
-function row(people: Person[], i: number): string[] {
-  const p = people[i % people.length]!;
-  const pass = Math.floor(i / people.length);
-  const company = COMPANIES[(i * 7) % COMPANIES.length]!;
-  const domain = `${company}${pass % 50}.com.au`;
-  const mailDomain = i % 3 === 0 ? FREE_MAIL[i % FREE_MAIL.length]! : domain;
-  const given = pass % 2 ? cap(p.given) : p.given;
-  const surname = pass % 3 === 1 ? p.surname.toUpperCase() : cap(p.surname);
-  const phone = `+61 4${String(10_000_000 + ((i * 7919) % 89_999_999)).slice(0, 8)}`;
-  // The candidate contact: the same person most of the time, sometimes a typo or someone else.
-  const other = people[(i * 31 + 17) % people.length]!;
-  const c = i % 5 === 4 ? other : p;
-  const cGiven = i % 7 === 3 ? `${c.given.slice(0, -1)}${c.given.slice(-1) === 'a' ? 'e' : 'a'}` : c.given;
-  return [
-    `EXT-${i}`,
-    given,
-    surname,
-    `${given} ${surname}`,
-    p.dob,
-    `${p.given}.${p.surname}${pass}@${mailDomain}`.toLowerCase(),
-    phone,
-    `${p.streetNumber} ${p.street}`,
-    p.suburb,
-    p.state.toUpperCase(),
-    p.postcode,
-    'AU',
-    `${cap(company)} Pty Ltd`,
-    domain,
-    `${cap(cGiven)} ${cap(c.surname)}`,
-    cap(cGiven),
-    cap(c.surname),
-    c.dob,
-    `${c.streetNumber} ${c.street}, ${c.suburb}`,
-    c.suburb,
-    c.state.toUpperCase(),
-    c.postcode,
-    i % 4 === 0 ? phone.replaceAll(' ', '') : `+61 4${String(20_000_000 + ((i * 104_729) % 79_999_999)).slice(0, 8)}`,
-    `${c.given}.${c.surname}@${FREE_MAIL[i % FREE_MAIL.length]}`.toLowerCase(),
-  ];
+/** Row i in the order of the header: a FEBRL-like person with every recognised column filled. */
+function row(header: readonly string[], i: number): string[] {
+  const e = febrlEntry(i);
+  return header.map((h) => e[h] ?? '');
 }
 
 interface Files {
@@ -171,7 +103,6 @@ async function writeAll(out: NodeJS.WritableStream, text: string): Promise<void>
 
 /** Writes the CSV and the same rows as COPY text, both streamed to disk. */
 async function generate(dir: string, rows: number): Promise<Files> {
-  const people = febrlPeople();
   const header = [...RECOGNISED_COLUMNS];
   const keys = recordKeys(header);
   const prefix = copyPrefix(randomUUID(), randomUUID());
@@ -182,7 +113,7 @@ async function generate(dir: string, rows: number): Promise<Files> {
   let csvChunk = `${header.join(',')}\n`;
   let copyChunk = '';
   for (let i = 0; i < rows; i++) {
-    const r = row(people, i);
+    const r = row(header, i);
     csvChunk += `${r.map(csvCell).join(',')}\n`;
     copyChunk += copyLine(prefix, recordJson(keys, r));
     if (csvChunk.length > 1 << 20) {
@@ -195,7 +126,7 @@ async function generate(dir: string, rows: number): Promise<Files> {
   await writeAll(csv, csvChunk);
   await writeAll(copy, copyChunk);
   const warmPath = join(dir, 'warm.csv');
-  writeFileSync(warmPath, `${header.join(',')}\n${Array.from({ length: 2000 }, (_, i) => `${row(people, i).map(csvCell).join(',')}\n`).join('')}`);
+  writeFileSync(warmPath, `${header.join(',')}\n${Array.from({ length: 2000 }, (_, i) => `${row(header, i).map(csvCell).join(',')}\n`).join('')}`);
   csv.end();
   copy.end();
   await Promise.all([once(csv, 'finish'), once(copy, 'finish')]);
@@ -203,13 +134,6 @@ async function generate(dir: string, rows: number): Promise<Files> {
 }
 
 // ---------- measurement ----------
-
-/** Resident set size and its peak (VmHWM) of a process, in MB, from /proc. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
 
 /** POSTs the CSV file as a stream; resolves with the status and the parsed answer. */
 function upload(port: number, token: string, file: string, size: number): Promise<{ status: number; body: { entryCount?: number } }> {
