@@ -110,7 +110,7 @@ async function measure(env: BenchEnv): Promise<Figure[]> {
 
   const port = await freePort();
   const prefix = env.prefix('pipeline');
-  const common = { LIST_CHUNK_WINDOW: '8', MAX_CONCURRENT_JOBS: '3' };
+  const common = { LIST_CHUNK_WINDOW: '16', MAX_CONCURRENT_JOBS: '8' };
   const api: Child = spawnNode('enrichd api', [env.build.bin, 'api'], { env: env.enrichdEnv(prefix, { ...common, PORT: String(port) }) });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/health`, api);

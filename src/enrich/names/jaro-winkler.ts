@@ -11,6 +11,7 @@ export function jaroWinkler(a: string, b: string, prefixScale = 0.1): number {
   const la = a.length;
   const lb = b.length;
   if (la === 0 || lb === 0) return 0;
+  if (la <= 32 && lb <= 32) return short(a, b, la, lb, prefixScale);
   if (la > flagsA.length) flagsA = new Uint8Array(la * 2);
   if (lb > flagsB.length) flagsB = new Uint8Array(lb * 2);
   flagsA.fill(0, 0, la);
@@ -43,6 +44,43 @@ export function jaroWinkler(a: string, b: string, prefixScale = 0.1): number {
   const jaro = (m / la + m / lb + (m - (transpositions >> 1)) / m) / 3;
   let prefix = 0;
   const maxPrefix = Math.min(4, la, lb);
+  while (prefix < maxPrefix && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
+  return jaro + prefix * prefixScale * (1 - jaro);
+}
+
+// Names and most place names fit in 32 characters: match flags then live in two integers, with no
+// array to clear or index, which roughly halves the cost of the common call.
+function short(a: string, b: string, la: number, lb: number, prefixScale: number): number {
+  const window = Math.max(0, ((la > lb ? la : lb) >> 1) - 1);
+  let fa = 0;
+  let fb = 0;
+  let matches = 0;
+  for (let i = 0; i < la; i++) {
+    const lo = i > window ? i - window : 0;
+    const hi = i + window + 1 < lb ? i + window + 1 : lb;
+    const c = a.charCodeAt(i);
+    for (let j = lo; j < hi; j++) {
+      if ((fb & (1 << j)) === 0 && b.charCodeAt(j) === c) {
+        fa |= 1 << i;
+        fb |= 1 << j;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let transpositions = 0;
+  let k = 0;
+  for (let i = 0; i < la; i++) {
+    if ((fa & (1 << i)) === 0) continue;
+    while ((fb & (1 << k)) === 0) k++;
+    if (a.charCodeAt(i) !== b.charCodeAt(k)) transpositions++;
+    k++;
+  }
+  const m = matches;
+  const jaro = (m / la + m / lb + (m - (transpositions >> 1)) / m) / 3;
+  let prefix = 0;
+  const maxPrefix = la < lb ? (la < 4 ? la : 4) : lb < 4 ? lb : 4;
   while (prefix < maxPrefix && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
   return jaro + prefix * prefixScale * (1 - jaro);
 }

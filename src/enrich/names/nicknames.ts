@@ -8,10 +8,18 @@ function table(): Map<string, readonly string[]> {
   if (roots !== undefined) return roots;
   const text = readFileSync(new URL('../data/nicknames.csv', import.meta.url), 'utf8');
   const sets = new Map<string, Set<string>>();
+  // One string object per formal name, so root lists compare by reference in the common case.
+  const canonical = new Map<string, string>();
+  const canon = (s: string): string => {
+    const c = canonical.get(s);
+    if (c !== undefined) return c;
+    canonical.set(s, s);
+    return s;
+  };
   const add = (name: string, root: string): void => {
     let s = sets.get(name);
-    if (s === undefined) sets.set(name, (s = new Set([name])));
-    s.add(root);
+    if (s === undefined) sets.set(name, (s = new Set([canon(name)])));
+    s.add(canon(root));
   };
   for (const line of text.split('\n')) {
     const [formal, rel, nick] = line.trim().split(',');
