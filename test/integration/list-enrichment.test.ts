@@ -194,6 +194,23 @@ describe('list_enrichment', () => {
     }
   });
 
+  it('fails a running job whose plan was removed, at its next chunk', async () => {
+    slowMs = 0.05;
+    try {
+      const listId = await seedGeneratedList(sys.services.pool, tenantId, 5_000);
+      const planId = await seedPlan(sys.services.pool, tenantId, LOCAL_STEPS);
+      const job = await submitList(listId, planId, 50);
+      await waitFor(async () => ((await getJob(job.id)).progress.processed >= 200 ? true : null), 30_000);
+      await sys.services.pool.query('DELETE FROM enrichment_plans WHERE id = $1', [planId]);
+      const done = await waitFinished(job.id);
+      expect(done.status).toBe('failed');
+      expect(done.lastError).toMatchObject({ code: 'plan_not_found' });
+      expect(done.progress.processed).toBeLessThan(5_000);
+    } finally {
+      slowMs = 0;
+    }
+  });
+
   it('finishes a 100-entry job submitted right after a 200,000-entry job first', async () => {
     const bigList = await seedGeneratedList(sys.services.pool, tenantId, 200_000);
     const smallList = await seedGeneratedList(sys.services.pool, tenantId, 100);

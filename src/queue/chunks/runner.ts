@@ -69,12 +69,14 @@ export class ChunkRunner {
       head = read.job;
       if (!head || head.status !== 'running') return 'job_not_running';
       const job = chunkedJob(head);
-      if (read.state === 'done' || read.steps === null) {
+      if (read.state === 'done') {
         // A duplicate (a retried or stalled task): its window may have lost a task meanwhile.
         await this.opts.scheduler.requeue(job);
         return 'skipped';
       }
-      const enriched = read.entries.map((e) => enrichEntry(read.steps!, e.data, this.opts.runStep));
+      if (read.steps === null) return await this.endWithoutPlan(job, workerId);
+      const steps = read.steps;
+      const enriched = read.entries.map((e) => enrichEntry(steps, e.data, this.opts.runStep));
       return await this.commit(job, head.payload.listId!, chunk.seq, read.entries, enriched, read.errorThreshold, workerId);
     } catch (err) {
       return this.failed(task, head, err, workerId);
@@ -156,6 +158,13 @@ export class ChunkRunner {
     if (outcome.kind === 'skipped') await this.opts.scheduler.requeue(job);
     if (outcome.kind === 'done' && outcome.next !== undefined) await this.opts.scheduler.add(job, [outcome.next]);
     return outcome.kind;
+  }
+
+  /** The job's plan is gone (removed with its tenant's data): no retry can mend that. */
+  private async endWithoutPlan(job: ChunkedJob, workerId: string): Promise<ChunkOutcome> {
+    const error: JobError = { message: 'the job\'s plan no longer exists', code: 'plan_not_found', at: new Date().toISOString() };
+    await withTenant(this.opts.pool, this.opts.appRole, job.tenantId, (tx) => tx.query(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]));
+    return 'job_done';
   }
 
   /** A chunk that raised: tried again with backoff, and past its tries the job's attempt fails. */
