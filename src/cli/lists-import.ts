@@ -33,7 +33,7 @@ const MB = 1024 * 1024;
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
 
 /** Progress as bytes leave the file: a bar on a terminal, a line per tenth (and at the end) otherwise. */
-function progressMeter(total: number, stream: NodeJS.WriteStream): { counter: Transform; done: () => void } {
+function progressMeter(total: number, stream: NodeJS.WriteStream): { counter: Transform; done: () => void; stop: () => void } {
   let sent = 0;
   let bar: cliProgress.SingleBar | null = null;
   let lastTenth = -1;
@@ -59,11 +59,16 @@ function progressMeter(total: number, stream: NodeJS.WriteStream): { counter: Tr
       callback(null, chunk);
     },
   });
+  // The bar's redraw timer keeps the process alive: every way out of the upload stops it, once.
+  const stop = () => {
+    bar?.stop();
+    bar = null;
+  };
   const done = () => {
-    if (bar) bar.stop();
+    stop();
     stream.write(`uploaded 100% (${mb(sent)} MB); waiting for the server to store the rows\n`);
   };
-  return { counter, done };
+  return { counter, done, stop };
 }
 
 /** POSTs the file as a stream; resolves with the answer, which may come before the whole file is sent (a refused CSV). */
@@ -72,7 +77,7 @@ function upload(o: ListsImportOptions, name: string, size: number): Promise<Answ
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<Answer>((resolve, reject) => {
     const file = createReadStream(o.file);
-    const { counter, done } = progressMeter(size, o.progress);
+    const { counter, done, stop } = progressMeter(size, o.progress);
     const req = send(target, {
       method: 'POST',
       headers: { authorization: `Bearer ${o.token}`, 'content-type': 'text/csv; charset=utf-8', 'content-length': String(size) },
@@ -80,6 +85,7 @@ function upload(o: ListsImportOptions, name: string, size: number): Promise<Answ
     let answered = false;
     req.on('response', (res: IncomingMessage) => {
       answered = true;
+      stop();
       // An early answer (the server found a bad line) ends the upload: stop reading the file.
       file.unpipe(counter);
       counter.unpipe(req);
@@ -100,9 +106,11 @@ function upload(o: ListsImportOptions, name: string, size: number): Promise<Answ
       res.on('error', reject);
     });
     req.on('error', (err) => {
+      stop();
       if (!answered) reject(err);
     });
     file.on('error', (err) => {
+      stop();
       req.destroy();
       reject(err);
     });
