@@ -11,6 +11,7 @@ import type { Pool } from '../db/pool.js';
 import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
 import type { Dispatcher } from '../queue/dispatch.js';
+import type { ProcessRunner } from '../queue/process-runner.js';
 import type { Submitter } from '../queue/submitter.js';
 import { type AuthContext, Authenticator } from './auth.js';
 import { registerErrorHandling, toAppError } from './error-handler.js';
@@ -22,6 +23,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { listRoutes } from './routes/lists.js';
 import { planRoutes } from './routes/plans.js';
 import { jobActionRoutes } from './routes/job-actions.js';
+import { processRoutes } from './routes/process.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -40,6 +42,8 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   log: Logger;
   accepting?: () => boolean;
+  /** runs queued work for the process endpoint (only when CRON_SECRET is set) */
+  processRunner?: ProcessRunner;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -94,7 +98,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           `Job types: ${deps.registry.names().join(', ')} (payload schemas under components.schemas, and GET /v1/enrichment/job-types).`,
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cronBearer: { type: 'http', scheme: 'bearer', description: 'CRON_SECRET (the process endpoint only)' },
+        },
         // Each registered type's payload, so clients can validate before they submit.
         schemas: Object.fromEntries(deps.registry.all().map((d) => [payloadComponentName(d.name), payloadJsonSchema(d.payloadSchema)])),
       },
@@ -128,6 +135,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       { prefix },
     );
+  }
+  // The process endpoint authenticates with CRON_SECRET, not a JWT: outside the scopes above.
+  const queueCounts = async () => deps.processRunner?.queueCounts() ?? {};
+  for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
+    await app.register(processRoutes, { prefix, hidden, jobsAlias: hidden, cronSecret: config.cronSecret, runner: deps.processRunner, queueCounts });
   }
   // Resources outside /v1/enrichment: lists, exports.
   await app.register(

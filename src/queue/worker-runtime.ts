@@ -36,6 +36,11 @@ const STOPPED = `
 UPDATE enrichment_workers SET stopped_at = now(), in_flight = 0, processed = $2::bigint WHERE id = $1::text`;
 
 const MAX_ERROR_MESSAGE = 2000;
+
+/** BullMQ settings of every worker of ours: a retried task waits our backoff (RetryLater), not its own. */
+export const TASK_SETTINGS = {
+  backoffStrategy: (_made: number, _type: string | undefined, err: Error | undefined) => (err instanceof RetryLater ? err.delayMs : 1000),
+};
 const CLOSE_MARGIN_MS = 2000;
 
 /** Makes a worker id that says where it runs: host:pid:random. */
@@ -64,7 +69,7 @@ export class WorkerRuntime {
     const { config } = this.opts;
     await this.opts.pool.query(REGISTER_WORKER, [this.id, hostname(), process.pid]);
     this.redis = createRedis(config.redisUrl, 'worker', this.log);
-    this.worker = new Worker<TaskData>(QUEUE_NAME, (task) => this.process(task), {
+    this.worker = new Worker<TaskData>(QUEUE_NAME, (task) => this.runTask(task), {
       connection: this.redis,
       prefix: config.queuePrefix,
       concurrency: config.maxConcurrentJobs,
@@ -76,7 +81,7 @@ export class WorkerRuntime {
       maxStalledCount: 1_000_000,
       skipVersionCheck: true,
       name: this.id,
-      settings: { backoffStrategy: (_made, _type, err) => (err instanceof RetryLater ? err.delayMs : 1000) },
+      settings: TASK_SETTINGS,
     });
     // Unreachable Redis is logged once by the connection watcher, not once per reconnect attempt.
     this.worker.on('error', (err) => {
@@ -127,7 +132,8 @@ export class WorkerRuntime {
     }
   }
 
-  private async process(task: Task<TaskData>): Promise<void> {
+  /** Runs one task taken from the queue (by this runtime's BullMQ worker, or by a process run). */
+  async runTask(task: Task<TaskData>): Promise<void> {
     if (task.data.chunk) return this.runChunk(task);
     const started = await this.transitions.start(task.id!, this.id);
     if (!started) {

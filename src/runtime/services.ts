@@ -19,6 +19,7 @@ import type { StepRunner } from '../enrich/plan.js';
 import { ChunkRunner } from '../queue/chunks/runner.js';
 import { ChunkScheduler } from '../queue/chunks/scheduler.js';
 import { Transitions } from '../queue/transitions.js';
+import { ProcessRunner } from '../queue/process-runner.js';
 
 export interface Services {
   config: Config;
@@ -87,7 +88,9 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
     ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog }),
     ...(opts.handlers ?? []),
   ]);
-  const chunks = opts.workers > 0
+  // The process endpoint (CRON_SECRET set) runs tasks in the API process, chunks included.
+  const processing = opts.api && s.config.cronSecret !== undefined;
+  const chunks = opts.workers > 0 || processing
     ? new ChunkRunner({
         pool: s.pool,
         appRole: s.config.databaseAppRole,
@@ -137,6 +140,15 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       dispatcher: s.dispatcher,
       log: s.log,
       accepting,
+      processRunner: processing
+        ? new ProcessRunner({
+            config: s.config,
+            pool: s.pool,
+            queue: s.queue,
+            runtime: new WorkerRuntime({ config: s.config, pool: s.pool, registry: s.registry, handlers, chunks, log: s.log.child({ part: 'process-run' }) }),
+            log: s.log.child({ part: 'process-run' }),
+          })
+        : undefined,
     });
   }
   return parts;
