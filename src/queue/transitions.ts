@@ -95,7 +95,8 @@ export interface AttemptOutcome {
   id: string;
   attempt: number;
   workerId: string;
-  to: 'completed' | 'retrying' | 'failed';
+  /** pending: handed back at shutdown, for another worker to run at once */
+  to: 'completed' | 'retrying' | 'failed' | 'pending';
   result?: Record<string, unknown> | null;
   error?: JobError | null;
   retryAt?: Date | null;
@@ -124,7 +125,8 @@ WITH input AS (
     updated_at = now()
   FROM input i
   WHERE j.id = i.id AND j.status <> ALL($14::text[]) AND j.attempts = i.attempt
-    AND i.to_status = ANY(CASE i.to_status WHEN 'completed' THEN $11::text[] WHEN 'retrying' THEN $12::text[] ELSE $13::text[] END)
+    AND i.to_status = ANY(CASE i.to_status WHEN 'completed' THEN $11::text[] WHEN 'retrying' THEN $12::text[]
+                                           WHEN 'failed' THEN $13::text[] ELSE $16::text[] END)
   RETURNING j.id, j.tenant_id, j.attempts, i.to_status, i.worker_id, i.last_error
 ), events AS (
   INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
@@ -199,7 +201,7 @@ function startStatement(items: { id: string; workerId: string }[]): QueryConfig 
 
 function finishStatement(items: AttemptOutcome[]): QueryConfig {
   return {
-    name: 'enrichd_finish_attempts_v2',
+    name: 'enrichd_finish_attempts_v3',
     text: FINISH_ATTEMPTS,
     values: [
       items.map((o) => o.id),
@@ -217,6 +219,7 @@ function finishStatement(items: AttemptOutcome[]): QueryConfig {
       FROM_RUNNING('failed'),
       NOT_RUNNING,
       items.map((o) => o.progress?.total ?? null),
+      FROM_RUNNING('pending'),
     ],
   };
 }

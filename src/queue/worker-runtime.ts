@@ -107,7 +107,7 @@ export class WorkerRuntime {
       const force = !this.redis || !redisReady(this.redis);
       const closing = this.worker.close(force).catch(() => undefined);
       const timer = setTimeout(() => {
-        for (const ac of this.aborts) ac.abort(new Error('worker shutting down'));
+        for (const ac of this.aborts) ac.abort(new ShuttingDown());
       }, graceMs);
       const deadline = Date.now() + graceMs + CLOSE_MARGIN_MS;
       let giveUp: NodeJS.Timeout | undefined;
@@ -208,6 +208,7 @@ export class WorkerRuntime {
   }
 
   private async fail(row: JobRow, err: unknown, singleItem: boolean): Promise<void> {
+    if (err instanceof ShuttingDown) return this.handBack(row);
     const error = toJobError(err);
     const attemptInRound = row.attempts - row.round_base;
     const permanent = err instanceof PermanentJobError;
@@ -238,6 +239,18 @@ export class WorkerRuntime {
     if (applied) this.log.warn({ ...base, from: 'running', to: 'failed', error: error.message }, 'job transition');
   }
 
+  /**
+   * An attempt still running when the shutdown grace ran out goes back to pending (recorded),
+   * and its task back to the queue at once (RetryLater(0)), so another worker starts it now
+   * rather than after a stall check. It counted as an attempt, as a stalled one does.
+   */
+  private async handBack(row: JobRow): Promise<never> {
+    const error: JobError = { message: 'handed back: the worker shut down before the attempt finished', code: 'shutdown', at: new Date().toISOString() };
+    const applied = await this.transitions.finish({ id: row.id, attempt: row.attempts, workerId: this.id, to: 'pending', error });
+    if (applied) this.log.info({ jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts, from: 'running', to: 'pending' }, 'job transition');
+    throw new RetryLater(0, error.message);
+  }
+
   private backoffPolicy(type: string): BackoffPolicy {
     return { ...this.opts.config.retry, ...this.opts.registry.get(type)?.defaults.backoff };
   }
@@ -250,9 +263,22 @@ function toJobError(err: unknown): JobError {
   return { message, code, at: new Date().toISOString() };
 }
 
-/** Races a handler against its timeout; on timeout the handler's signal is aborted. */
+/** Why a running attempt was aborted at shutdown: it is handed back, not failed. */
+class ShuttingDown extends Error {
+  constructor() {
+    super('worker shutting down');
+    this.name = 'ShuttingDown';
+  }
+}
+
+/**
+ * Races a handler against its timeout and against the shutdown: on timeout the handler's
+ * signal is aborted; at shutdown (the signal aborted with ShuttingDown) the attempt ends now,
+ * whether or not the handler heeds its signal.
+ */
 async function withTimeout<T>(work: Promise<T>, ms: number, ac: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
       work,
@@ -262,9 +288,14 @@ async function withTimeout<T>(work: Promise<T>, ms: number, ac: AbortController)
           ac.abort(err);
           reject(err);
         }, ms);
+        onAbort = () => {
+          if (ac.signal.reason instanceof ShuttingDown) reject(ac.signal.reason);
+        };
+        ac.signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) ac.signal.removeEventListener('abort', onAbort);
   }
 }
