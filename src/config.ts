@@ -49,6 +49,7 @@ const schema = z.object({
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(1000).default(10),
   POLL_INTERVAL: intMs(1000, 10),
   HEALTH_CHECK_INTERVAL: intMs(30000, 50),
+  HEALTH_CHECK_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   GRACEFUL_SHUTDOWN_TIMEOUT: intMs(30000, 0),
   STALLED_INTERVAL: intMs(30000, 100),
   RECONCILE_INTERVAL: intMs(10000, 100),
@@ -102,6 +103,8 @@ export interface Config {
   maxConcurrentJobs: number;
   pollIntervalMs: number;
   healthCheckIntervalMs: number;
+  /** where a process without the API (enrichd worker) serves /health, /ready and /metrics; unset: nowhere */
+  healthCheckPort: number | undefined;
   gracefulShutdownTimeoutMs: number;
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
@@ -170,6 +173,7 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     pollIntervalMs: e.POLL_INTERVAL,
     healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL,
+    healthCheckPort: e.HEALTH_CHECK_PORT,
     gracefulShutdownTimeoutMs: e.GRACEFUL_SHUTDOWN_TIMEOUT,
     stalledIntervalMs: e.STALLED_INTERVAL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL,

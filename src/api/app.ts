@@ -10,8 +10,11 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
+import { Metrics } from '../observability/metrics.js';
 import type { Dispatcher } from '../queue/dispatch.js';
+import { type JobQueue, createQueue } from '../queue/queue.js';
 import type { ProcessRunner } from '../queue/process-runner.js';
+import type { EventPublisher } from '../events/stream.js';
 import type { Submitter } from '../queue/submitter.js';
 import { type AuthContext, Authenticator } from './auth.js';
 import { registerErrorHandling, toAppError } from './error-handler.js';
@@ -23,7 +26,11 @@ import { jobRoutes } from './routes/jobs.js';
 import { listRoutes } from './routes/lists.js';
 import { planRoutes } from './routes/plans.js';
 import { jobActionRoutes } from './routes/job-actions.js';
+import { jobListRoutes } from './routes/jobs-list.js';
+import { jobMetricsRoutes } from './routes/job-metrics.js';
+import { type RenderMetrics, instrumentHttp, metricsRoutes } from './routes/metrics.js';
 import { processRoutes } from './routes/process.js';
+import { jobEventRoutes, tenantEventRoutes } from './routes/events.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -40,10 +47,18 @@ export interface AppDeps {
   registry: JobTypeRegistry;
   submitter: Submitter;
   dispatcher: Dispatcher;
+  /** the jobs' queue (cancel removes tasks, a new priority reaches them); one on `redis` when absent */
+  queue?: JobQueue;
   log: Logger;
   accepting?: () => boolean;
   /** runs queued work for the process endpoint (only when CRON_SECRET is set) */
   processRunner?: ProcessRunner;
+  /** live events: what the API itself changes (cancel, retry) is announced too */
+  events?: EventPublisher;
+  /** the process's metrics (HTTP durations land here); a registry of the app's own when absent */
+  metrics?: Metrics;
+  /** what GET /metrics renders; the metrics above unless a supervisor merges its children's */
+  renderMetrics?: RenderMetrics;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -73,6 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonBodyParser(app);
   registerErrorHandling(app);
+  const metrics = deps.metrics ?? new Metrics();
+  instrumentHttp(app, metrics);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -122,6 +139,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     submitter: deps.submitter,
     webhookAllowPrivate: config.webhookAllowPrivate,
   };
+  // A Queue object on the shared connection opens no connection of its own.
+  const queue = deps.queue ?? createQueue(deps.redis, config.queuePrefix);
+  if (!deps.queue) {
+    queue.on('error', () => undefined); // connection state is logged by the Redis watcher
+    app.addHook('onClose', async () => queue.close().catch(() => undefined));
+  }
+  const taskDeps = { queue, redis: deps.redis, webhookAllowPrivate: config.webhookAllowPrivate };
+  const eventOpts = { pool: deps.pool, appRole: config.databaseAppRole, redisUrl: config.redisUrl, prefix: config.queuePrefix, log: deps.log };
   for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
     await app.register(
       async (scope) => {
@@ -129,8 +154,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           request.auth = await authenticator.authenticate(request.headers.authorization);
         });
         await jobRoutes(scope, { deps: createDeps, base: prefix, hidden });
-        await jobActionRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, dispatcher: deps.dispatcher, hidden });
+        await jobActionRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, dispatcher: deps.dispatcher, ...taskDeps, hidden, events: deps.events });
+        await jobListRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden });
+        await jobMetricsRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, healthCheckIntervalMs: config.healthCheckIntervalMs, hidden });
         await jobTypeRoutes(scope, { registry: deps.registry, hidden });
+        await jobEventRoutes(scope, { ...eventOpts, hidden });
         await planRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, base: prefix, hidden });
       },
       { prefix },
@@ -148,10 +176,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         request.auth = await authenticator.authenticate(request.headers.authorization);
       });
       await exportRoutes(scope, { deps: createDeps });
+      await tenantEventRoutes(scope, { ...eventOpts, hidden: false });
       await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
     },
     { prefix: '/v1' },
   );
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis, accepting: deps.accepting ?? (() => true) });
+  await app.register(metricsRoutes, { render: deps.renderMetrics ?? (() => metrics.render()) });
   return app;
 }

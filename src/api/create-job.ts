@@ -29,6 +29,13 @@ export interface CreateJobOutcome {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** What is wrong with a (schema-checked) webhook URL: https only, http too when private targets are allowed. */
+export function webhookUrlProblems(url: string, allowPrivate: boolean): ErrorDetail[] {
+  const protocol = new URL(url).protocol;
+  const allowed = allowPrivate ? ['https:', 'http:'] : ['https:'];
+  return allowed.includes(protocol) ? [] : [{ path: 'webhookUrl', message: `must be an ${allowed.join(' or ')} URL` }];
+}
+
 /** Validates the type-specific parts, records the job and queues it; throws AppError on bad input. */
 export async function createJob(
   deps: CreateJobDeps,
@@ -52,11 +59,7 @@ export async function createJob(
   const problems: ErrorDetail[] = [];
   if (body.runAt !== undefined && body.delayMs !== undefined) problems.push({ path: 'delayMs', message: 'give runAt or delayMs, not both' });
   if (body.maxAttempts !== undefined && body.maxRetries !== undefined) problems.push({ path: 'maxRetries', message: 'give maxAttempts or maxRetries, not both' });
-  if (body.webhookUrl !== undefined) {
-    const protocol = new URL(body.webhookUrl).protocol;
-    const allowed = deps.webhookAllowPrivate ? ['https:', 'http:'] : ['https:'];
-    if (!allowed.includes(protocol)) problems.push({ path: 'webhookUrl', message: `must be an ${allowed.join(' or ')} URL` });
-  }
+  if (body.webhookUrl !== undefined) problems.push(...webhookUrlProblems(body.webhookUrl, deps.webhookAllowPrivate));
   const parsed = def.payloadSchema.safeParse(body.payload);
   if (!parsed.success) {
     problems.push(...issuesToDetails(parsed.error.issues, ['payload']));

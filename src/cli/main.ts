@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { signToken } from '../api/token.js';
 import { ConfigError, type Config, loadConfig } from '../config.js';
 import { createPool, ensureDatabase } from '../db/pool.js';
@@ -106,10 +106,12 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run workers: WORKER_COUNT processes (in this process for 1), each with MAX_CONCURRENT_JOBS tasks in flight')
     .option('--count <n>', 'worker processes (default WORKER_COUNT)', int('--count'))
-    .addHelpText('after', envHelp([...RUN_VARS, ...WORKER_VARS]))
-    .action(async (o: { count?: number }) => {
+    // How a supervisor starts its children: they answer its metrics requests and serve no port.
+    .addOption(new Option('--supervised').hideHelp())
+    .addHelpText('after', envHelp([...RUN_VARS, ...WORKER_VARS, ['HEALTH_CHECK_PORT', 'serve /health, /ready and /metrics on this port (default: none)']]))
+    .action(async (o: { count?: number; supervised?: boolean }) => {
       const c = config();
-      await serveThenExit(c, { api: false, workers: o.count ?? Math.max(1, c.workerCount), demo: false });
+      await serveThenExit(c, { api: false, workers: o.count ?? Math.max(1, c.workerCount), demo: false, supervised: o.supervised === true });
     });
 
   program

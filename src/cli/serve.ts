@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import { ensureDatabase } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../observability/logger.js';
+import { aggregateMetrics, answerMetricsRequests } from '../observability/metrics-ipc.js';
+import { startOpsServer } from '../observability/ops-server.js';
 import { demoBanner, generateSecret } from '../runtime/demo.js';
 import { preflight } from '../runtime/preflight.js';
 import { openServices, startParts, stopParts } from '../runtime/services.js';
@@ -15,6 +17,8 @@ export interface ServeOptions {
   workers: number;
   /** migrate first and print the demo banner (enrichd start) */
   demo: boolean;
+  /** a worker child of a supervisor: answers its parent's metrics requests, serves no port */
+  supervised?: boolean;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/enrichd', import.meta.url));
@@ -71,11 +75,14 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     const inProcessWorkers = opts.workers === 1 ? 1 : 0;
-    const parts = await startParts(services, { api: opts.api, leader: true, workers: inProcessWorkers }, () => accepting);
+    // With worker children, this process's /metrics is the merge of theirs and its own.
+    const renderMetrics = opts.workers > 1 ? () => aggregateMetrics(services.metrics, children) : () => services.metrics.render();
+    const parts = await startParts(services, { api: opts.api, leader: true, workers: inProcessWorkers, renderMetrics }, () => accepting);
+    if (opts.supervised) answerMetricsRequests(services.metrics);
     const spawnChild = () => {
       if (stopping) return;
-      const child = spawn(process.execPath, [BIN, 'worker', '--count', '1'], {
-        stdio: 'inherit',
+      const child = spawn(process.execPath, [BIN, 'worker', '--count', '1', '--supervised'], {
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
         env: config.jwt.secret && generatedSecret ? { ...process.env, JWT_SECRET: config.jwt.secret } : process.env,
       });
       children.add(child);
@@ -89,6 +96,9 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
     };
     if (opts.workers > 1) for (let i = 0; i < opts.workers; i++) spawnChild();
 
+    const ops = !opts.api && !opts.supervised && config.healthCheckPort !== undefined && !stopping
+      ? await startOpsServer({ host: config.host, port: config.healthCheckPort, pool: services.pool, redis: services.redis, accepting: () => accepting, render: renderMetrics, log })
+      : undefined;
     if (parts.app && !stopping) {
       await parts.app.listen({ port: config.port, host: config.host });
       const address = parts.app.server.address();
@@ -104,6 +114,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
     await stopSignal;
     await stopParts(parts);
     await Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r))));
+    await ops?.close();
     await services.close();
     log.info('stopped');
     // The caller exits right after: the last lines must be written by then (pino writes async).

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import { withTenant } from '../db/transaction.js';
 import { type NewJob, type RecordedJob, insertJobs } from '../jobs/repository.js';
+import type { EventPublisher } from '../events/stream.js';
+import type { Metrics } from '../observability/metrics.js';
 import { Batcher } from '../util/batcher.js';
 import { type Dispatcher, dispatchableFromRow } from './dispatch.js';
 
@@ -12,6 +14,10 @@ export interface SubmitterOptions {
   dispatcher: Dispatcher;
   log: Logger;
   maxBatch: number;
+  /** counts recorded jobs; absent where a test builds a submitter without one */
+  metrics?: Metrics;
+  /** announces recorded jobs (job.created) */
+  events?: EventPublisher;
 }
 
 /**
@@ -47,6 +53,8 @@ export class Submitter {
   private async record(tenantId: string, jobs: NewJob[]): Promise<(RecordedJob | Error)[]> {
     const recorded = await this.insert(tenantId, jobs);
     const fresh = recorded.filter((r): r is RecordedJob => !(r instanceof Error) && r.created).map((r) => r.row);
+    for (const row of fresh) this.opts.metrics?.jobSubmitted(row.type);
+    this.opts.events?.publish(fresh.map((row) => ({ type: 'job.created' as const, row })));
     const queued = await this.opts.dispatcher.dispatch(fresh.map((row) => dispatchableFromRow(row)));
     if (!queued) this.opts.log.warn({ tenantId, jobs: fresh.length }, 'jobs recorded as pending; Redis unavailable, the relay will queue them');
     return recorded;

@@ -127,19 +127,19 @@ WITH input AS (
   WHERE j.id = i.id AND j.status <> ALL($14::text[]) AND j.attempts = i.attempt
     AND i.to_status = ANY(CASE i.to_status WHEN 'completed' THEN $11::text[] WHEN 'retrying' THEN $12::text[]
                                            WHEN 'failed' THEN $13::text[] ELSE $16::text[] END)
-  RETURNING j.id, j.tenant_id, j.attempts, i.to_status, i.worker_id, i.last_error
+  RETURNING ${JOB_COLUMNS.map((c) => `j.${c}`).join(', ')}, i.to_status, i.worker_id AS by_worker, i.last_error AS error
 ), events AS (
   INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
-  SELECT id, tenant_id, 'running', to_status, attempts, worker_id, last_error->>'message' FROM upd
+  SELECT id, tenant_id, 'running', to_status, attempts, by_worker, error->>'message' FROM upd
 )
-SELECT id FROM upd`;
+SELECT ${JOB_COLUMNS.join(', ')} FROM upd`;
 
 // 'running' must be a legal source of each target; the table in status.ts decides.
 const FROM_RUNNING = (to: JobStatus): string[] => (allowedFrom(to).includes('running') ? [to] : []);
 
 type StartRow = JobRow & { from_status: JobStatus; exhausted: boolean };
 type Op = { kind: 'start'; id: string; workerId: string } | { kind: 'finish'; outcome: AttemptOutcome };
-type OpResult = StartedAttempt | null | boolean;
+type OpResult = StartedAttempt | JobRow | null;
 
 /**
  * Batched start and finish of attempts, shared by all tasks of one worker process. Starts and
@@ -157,12 +157,12 @@ export class Transitions {
 
   /** Starts an attempt; null when the job is not startable (finished, cancelled, or unknown). */
   start(id: string, workerId: string): Promise<StartedAttempt | null> {
-    return this.ops.add({ kind: 'start', id, workerId }).then((r) => (typeof r === 'boolean' ? null : r));
+    return this.ops.add({ kind: 'start', id, workerId }).then((r) => (r !== null && 'row' in r ? r : null));
   }
 
-  /** Ends an attempt; false when the attempt was no longer current, so nothing changed. */
-  finish(outcome: AttemptOutcome): Promise<boolean> {
-    return this.ops.add({ kind: 'finish', outcome }).then((r) => r === true);
+  /** Ends an attempt; the job as it now is, or null when the attempt was no longer current (nothing changed). */
+  finish(outcome: AttemptOutcome): Promise<JobRow | null> {
+    return this.ops.add({ kind: 'finish', outcome }).then((r) => (r !== null && !('row' in r) ? r : null));
   }
 
   private async run(ops: Op[]): Promise<OpResult[]> {
@@ -179,13 +179,13 @@ export class Transitions {
       ...(starts.length > 0 ? [startStatement(starts)] : []),
     ];
     const results = await systemBatch(this.pool, [finishes.length > 0 ? PLAN : PLAN_NO_FLUSH, ...queries]);
-    const finished = finishes.length > 0 ? new Set((results[1]!.rows as { id: string }[]).map((r) => r.id)) : new Set<string>();
+    const finished = new Map(finishes.length > 0 ? (results[1]!.rows as JobRow[]).map((r) => [r.id, r]) : []);
     const startRows = starts.length > 0 ? (results[results.length - 1]!.rows as StartRow[]) : [];
     const byId = new Map(startRows.map((r) => [r.id, r]));
     // A duplicate delivery in the same batch gets null: only one of them runs the attempt.
     const seen = new Set<string>();
     return ops.map((op) => {
-      if (op.kind === 'finish') return finished.has(op.outcome.id);
+      if (op.kind === 'finish') return finished.get(op.outcome.id) ?? null;
       const r = byId.get(op.id);
       if (!r || seen.has(op.id)) return null;
       seen.add(op.id);
@@ -201,7 +201,7 @@ function startStatement(items: { id: string; workerId: string }[]): QueryConfig 
 
 function finishStatement(items: AttemptOutcome[]): QueryConfig {
   return {
-    name: 'enrichd_finish_attempts_v3',
+    name: 'enrichd_finish_attempts_v4',
     text: FINISH_ATTEMPTS,
     values: [
       items.map((o) => o.id),

@@ -9,6 +9,8 @@ import type { Pool } from '../db/pool.js';
 import { type BackoffPolicy, backoffDelay } from '../jobs/backoff.js';
 import { type JobError, type JobRow, toResultObject } from '../jobs/job.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { EventPublisher } from '../events/stream.js';
 import type { ChunkRunner } from './chunks/runner.js';
 import { AttemptTimeoutError, ItemsOutcome, type JobContext, type JobHandler, PermanentJobError, RunsInChunks } from './handlers/handler.js';
 import { QUEUE_NAME, type TaskData } from './queue.js';
@@ -24,7 +26,11 @@ export interface WorkerRuntimeOptions {
   handlers: Map<string, JobHandler>;
   /** runs chunk tasks of list jobs */
   chunks?: ChunkRunner;
+  /** live events of transitions; absent where a test builds a runtime without them */
+  events?: EventPublisher;
   log: Logger;
+  /** counts attempts and heartbeats; absent where a test builds a runtime without one */
+  metrics?: Metrics;
 }
 
 const REGISTER_WORKER = `
@@ -56,6 +62,7 @@ export class WorkerRuntime {
   private redis: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private untrackInFlight: (() => void) | undefined;
   private processed = 0;
   private readonly aborts = new Set<AbortController>();
 
@@ -91,15 +98,18 @@ export class WorkerRuntime {
     this.heartbeat = setInterval(() => {
       this.opts.pool
         .query(HEARTBEAT, [this.id, this.inFlight, this.processed])
+        .then(() => this.opts.metrics?.heartbeat())
         .catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'heartbeat failed'));
     }, config.healthCheckIntervalMs);
     this.heartbeat.unref();
+    this.untrackInFlight = this.opts.metrics?.trackInFlight(() => this.inFlight);
     this.log.info({ concurrency: config.maxConcurrentJobs }, 'worker started');
   }
 
   /** Stops taking tasks, lets running ones finish for up to graceMs, then aborts them. */
   async close(graceMs = this.opts.config.gracefulShutdownTimeoutMs): Promise<void> {
     clearInterval(this.heartbeat);
+    this.untrackInFlight?.();
     if (this.worker) {
       // BullMQ's graceful close waits for Redis to come back before it lets go of its blocking
       // connection. With Redis down, close by force and wait for our own tasks instead; and
@@ -141,6 +151,9 @@ export class WorkerRuntime {
       return;
     }
     this.logStart(started);
+    this.opts.events?.publish([{ type: started.exhausted ? 'job.failed' : 'job.started', row: started.row }]);
+    if (started.exhausted) this.opts.metrics?.attemptEnded(started.row.type, 'failed', null, true);
+    else this.opts.metrics?.attemptStarted(started.row.type, started.row);
     if (started.exhausted) return;
     this.inFlight++;
     try {
@@ -198,7 +211,9 @@ export class WorkerRuntime {
         result: toResultObject(items ? items.result : value),
         progress: items ? items.progress : singleItem ? { processed: 1, succeeded: 1, failed: 0 } : null,
       });
+      if (applied) this.opts.metrics?.attemptEnded(row.type, 'completed', row.attempt_started_at);
       if (applied) this.log.info({ ...base, from: 'running', to: 'completed' }, 'job transition');
+      if (applied) this.opts.events?.publish([{ type: 'job.completed', row: applied }]);
       else this.log.info(base, 'attempt outcome discarded: the job was cancelled or handed back meanwhile');
     } catch (err) {
       await this.fail(row, err, singleItem);
@@ -225,6 +240,8 @@ export class WorkerRuntime {
         retryAt: new Date(Date.now() + delayMs),
       });
       if (!applied) return;
+      this.opts.events?.publish([{ type: 'job.retrying', row: applied }]);
+      this.opts.metrics?.attemptEnded(row.type, 'retrying', row.attempt_started_at);
       this.log.info({ ...base, from: 'running', to: 'retrying', delayMs, error: error.message }, 'job transition');
       throw new RetryLater(delayMs, error.message);
     }
@@ -236,7 +253,9 @@ export class WorkerRuntime {
       error,
       progress: singleItem ? { processed: 1, succeeded: 0, failed: 1 } : null,
     });
+    if (applied) this.opts.metrics?.attemptEnded(row.type, 'failed', row.attempt_started_at, !permanent);
     if (applied) this.log.warn({ ...base, from: 'running', to: 'failed', error: error.message }, 'job transition');
+    if (applied) this.opts.events?.publish([{ type: 'job.failed', row: applied }]);
   }
 
   /**

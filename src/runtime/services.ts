@@ -7,6 +7,10 @@ import type { Config } from '../config.js';
 import { type Pool, createPool } from '../db/pool.js';
 import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
 import { PgConnectionWatch } from '../observability/connection-watch.js';
+import { metricSources } from '../observability/metric-sources.js';
+import { Metrics } from '../observability/metrics.js';
+import { EventPublisher } from '../events/stream.js';
+import type { RenderMetrics } from '../api/routes/metrics.js';
 import { Dispatcher } from '../queue/dispatch.js';
 import type { JobHandler } from '../queue/handlers/handler.js';
 import { builtinHandlers } from '../queue/handlers/index.js';
@@ -32,6 +36,10 @@ export interface Services {
   submitter: Submitter;
   /** whether PostgreSQL answers, as the pool and the leader loop see it */
   pgWatch: PgConnectionWatch;
+  /** this process's metrics registry (one per Services, so tests can run several systems) */
+  metrics: Metrics;
+  /** live events, appended to the tenants' Redis streams */
+  events: EventPublisher;
   close(): Promise<void>;
 }
 
@@ -43,7 +51,11 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
   const queue = createQueue(redis, config.queuePrefix);
   queue.on('error', () => undefined); // connection state is logged by the Redis watcher
   const dispatcher = new Dispatcher(queue, redis, pool, log);
-  const submitter = new Submitter({ pool, appRole: config.databaseAppRole, dispatcher, log, maxBatch: config.submitBatchMax });
+  const metrics = new Metrics();
+  metrics.knownTypes(registry.names());
+  metrics.setSources(metricSources(queue, pool));
+  const events = new EventPublisher(redis, config.queuePrefix, log);
+  const submitter = new Submitter({ pool, appRole: config.databaseAppRole, dispatcher, log, maxBatch: config.submitBatchMax, metrics, events });
   return {
     config,
     log,
@@ -54,6 +66,8 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
     dispatcher,
     submitter,
     pgWatch,
+    metrics,
+    events,
     async close() {
       await dispatcher.flush().catch(() => undefined);
       await queue.close().catch(() => undefined);
@@ -77,6 +91,8 @@ export interface RunOptions {
   handlers?: Map<string, JobHandler>;
   /** replaces how list jobs run each step over an entry (tests that need a step to raise) */
   runStep?: StepRunner;
+  /** what the API's /metrics renders; this process's registry unless a supervisor merges its children's */
+  renderMetrics?: RenderMetrics;
 }
 
 /** Starts the asked-for parts on open services; the caller stops them with stopParts. */
@@ -101,6 +117,8 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
         backoff: s.config.retry,
         runStep: opts.runStep,
         log: workerLog,
+        metrics: s.metrics,
+        events: s.events,
       })
     : undefined;
   if (opts.leader) {
@@ -126,6 +144,8 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       handlers,
       chunks,
       log: workerLog,
+      metrics: s.metrics,
+      events: s.events,
     });
     await w.start();
     parts.workers.push(w);
@@ -138,14 +158,18 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       registry: s.registry,
       submitter: s.submitter,
       dispatcher: s.dispatcher,
+      queue: s.queue,
       log: s.log,
       accepting,
+      metrics: s.metrics,
+      events: s.events,
+      renderMetrics: opts.renderMetrics,
       processRunner: processing
         ? new ProcessRunner({
             config: s.config,
             pool: s.pool,
             queue: s.queue,
-            runtime: new WorkerRuntime({ config: s.config, pool: s.pool, registry: s.registry, handlers, chunks, log: s.log.child({ part: 'process-run' }) }),
+            runtime: new WorkerRuntime({ config: s.config, pool: s.pool, registry: s.registry, handlers, chunks, log: s.log.child({ part: 'process-run' }), metrics: s.metrics, events: s.events }),
             log: s.log.child({ part: 'process-run' }),
           })
         : undefined,

@@ -6,8 +6,10 @@ import { type Tx, withTenant } from '../../db/transaction.js';
 import { type EntryEnrichment, type PlanStep, type StepRunner, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
 import type { Entry } from '../../enrich/entry.js';
 import { type BackoffPolicy, backoffDelay } from '../../jobs/backoff.js';
-import type { JobError } from '../../jobs/job.js';
+import type { JobError, JobRow } from '../../jobs/job.js';
+import type { EventPublisher } from '../../events/stream.js';
 import { canTransition } from '../../jobs/status.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { type TaskData, taskOptions, type JobQueue } from '../queue.js';
 import { RetryLater } from '../retry-later.js';
 import type { Transitions } from '../transitions.js';
@@ -51,13 +53,21 @@ export interface ChunkRunnerOptions {
   /** runs each step over an entry; the local steps unless a test replaces them */
   runStep?: StepRunner;
   log: Logger;
+  /** counts entries and list jobs' ends; absent where a test builds a runner without one */
+  metrics?: Metrics;
+  /** live events: progress (throttled) and the job's end */
+  events?: EventPublisher;
 }
+
+const PROGRESS_EVERY_MS = 1000;
 
 /** What a chunk task did. */
 export type ChunkOutcome = 'done' | 'job_done' | 'skipped' | 'job_not_running';
 
 /** Runs chunk tasks; shared by the workers of one process. */
 export class ChunkRunner {
+  private readonly lastProgress = new Map<string, number>();
+
   constructor(private readonly opts: ChunkRunnerOptions) {}
 
   /** Runs one chunk task; throws RetryLater while the chunk may be tried again. */
@@ -126,9 +136,7 @@ export class ChunkRunner {
       if (claimed.rowCount === 0) throw new ChunkDone();
       // Planned entries count as processed even if one was erased meanwhile, so the total is reached.
       const planned = claimed.rows[0]!.entry_count;
-      const counted = await tx.query<{ attempts: number; progress_total: number; progress_processed: number; progress_failed: number }>(
-        COUNT_CHUNK, [job.id, planned, planned - failed, failed],
-      );
+      const counted = await tx.query<JobRow>(COUNT_CHUNK, [job.id, planned, planned - failed, failed]);
       const progress = counted.rows[0];
       // Not running (cancelled meanwhile): roll back, so the results above are not kept either.
       if (!progress) throw new JobStopped();
@@ -140,30 +148,46 @@ export class ChunkRunner {
           code: 'error_threshold',
           at: new Date().toISOString(),
         };
-        await tx.query(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]);
-        return { kind: 'job_done' as const };
+        const ended = await tx.query<JobRow>(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]);
+        return { kind: 'job_done' as const, ended: 'failed' as const, row: ended.rows[0] };
       }
       if (progress.progress_processed >= total) {
         const summary = await summarise(tx, job.id, progress.progress_processed, progress.progress_failed);
-        await tx.query(END_JOB, [job.id, 'completed', JSON.stringify(summary), null, workerId]);
-        return { kind: 'job_done' as const };
+        const ended = await tx.query<JobRow>(END_JOB, [job.id, 'completed', JSON.stringify(summary), null, workerId]);
+        return { kind: 'job_done' as const, ended: 'completed' as const, row: ended.rows[0] };
       }
       const next = await tx.query<{ seq: number }>(RELEASE_NEXT, [job.id]);
-      return { kind: 'done' as const, next: next.rows[0]?.seq };
+      return { kind: 'done' as const, next: next.rows[0]?.seq, row: progress };
     }).catch((err: unknown) => {
       if (err instanceof JobStopped) return { kind: 'job_not_running' as const };
       if (err instanceof ChunkDone) return { kind: 'skipped' as const };
       throw err;
     });
+    if (outcome.kind === 'done' || outcome.kind === 'job_done') this.opts.metrics?.entriesProcessed(enriched.length - failed, failed);
+    if (outcome.kind === 'job_done') this.opts.metrics?.attemptEnded(job.type, outcome.ended, null);
+    if (outcome.kind === 'job_done' && outcome.row) this.opts.events?.publish([{ type: outcome.ended === 'completed' ? 'job.completed' : 'job.failed', row: outcome.row }]);
+    if (outcome.kind === 'done') this.progressed(outcome.row);
     if (outcome.kind === 'skipped') await this.opts.scheduler.requeue(job);
     if (outcome.kind === 'done' && outcome.next !== undefined) await this.opts.scheduler.add(job, [outcome.next]);
     return outcome.kind;
   }
 
+  /** A job.progress event, at most once a second per job from this process (a chunk may take milliseconds). */
+  private progressed(row: JobRow): void {
+    if (!this.opts.events) return;
+    const now = Date.now();
+    if (now - (this.lastProgress.get(row.id) ?? 0) < PROGRESS_EVERY_MS) return;
+    this.lastProgress.set(row.id, now);
+    if (this.lastProgress.size > 10_000) this.lastProgress.clear();
+    this.opts.events.publish([{ type: 'job.progress', row }]);
+  }
+
   /** The job's plan is gone (removed with its tenant's data): no retry can mend that. */
   private async endWithoutPlan(job: ChunkedJob, workerId: string): Promise<ChunkOutcome> {
     const error: JobError = { message: 'the job\'s plan no longer exists', code: 'plan_not_found', at: new Date().toISOString() };
-    await withTenant(this.opts.pool, this.opts.appRole, job.tenantId, (tx) => tx.query(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]));
+    const ended = await withTenant(this.opts.pool, this.opts.appRole, job.tenantId, (tx) => tx.query<JobRow>(END_JOB, [job.id, 'failed', null, JSON.stringify(error), workerId]));
+    if (ended.rowCount) this.opts.metrics?.attemptEnded(job.type, 'failed', null);
+    if (ended.rows[0]) this.opts.events?.publish([{ type: 'job.failed', row: ended.rows[0] }]);
     return 'job_done';
   }
 
@@ -181,10 +205,12 @@ export class ChunkRunner {
     if (attemptInRound < head.max_attempts) {
       const delayMs = backoffDelay(this.opts.backoff, attemptInRound);
       const retrying = await this.opts.transitions.finish({ id: head.id, attempt: head.attempts, workerId, to: 'retrying', error, retryAt: new Date(Date.now() + delayMs) });
+      if (retrying) this.opts.metrics?.attemptEnded(head.type, 'retrying', null);
       // Lost if Redis is down now: the reconciler queues retrying jobs it does not find there.
       if (retrying) await this.opts.queue.add(...spread(taskOptions({ id: head.id, tenantId: head.tenant_id, type: head.type, priority: head.priority, delayMs })));
     } else {
-      await this.opts.transitions.finish({ id: head.id, attempt: head.attempts, workerId, to: 'failed', error });
+      const failed = await this.opts.transitions.finish({ id: head.id, attempt: head.attempts, workerId, to: 'failed', error });
+      if (failed) this.opts.metrics?.attemptEnded(head.type, 'failed', null, true);
     }
     return 'job_not_running';
   }

@@ -54,7 +54,7 @@ UPDATE enrichment_jobs SET
   progress_failed = progress_failed + $4::int,
   updated_at = now()
 WHERE id = $1::uuid AND status = 'running'
-RETURNING attempts, progress_total, progress_processed, progress_failed`;
+RETURNING *`;
 
 // The chunk's results travel as one JSON array: one JSON.stringify in the worker and one parse
 // in PostgreSQL, instead of encoding and parsing an array literal of JSON texts, element by element.
@@ -92,8 +92,9 @@ WITH upd AS (
     completed_at = now(),
     updated_at = now()
   WHERE id = $1::uuid AND status = 'running'
-  RETURNING id, tenant_id, attempts, worker_id
+  RETURNING *
+), ev AS (
+  INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
+  SELECT id, tenant_id, 'running', $2::text, attempts, $5::text, $4::jsonb->>'message' FROM upd
 )
-INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
-SELECT id, tenant_id, 'running', $2::text, attempts, $5::text, $4::jsonb->>'message' FROM upd
-RETURNING job_id`;
+SELECT * FROM upd`;
