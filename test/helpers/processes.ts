@@ -5,9 +5,27 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { REDIS_URL, TEST_APP_ROLE, TEST_JWT_SECRET } from './urls.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = `${ROOT}bin/enrichd`;
+
+/** The environment of an enrichd child in a test: its own database and key prefix, intervals fast enough for tests. */
+export function childEnv(databaseUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DATABASE_APP_ROLE: TEST_APP_ROLE,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    POLL_INTERVAL: '200',
+    STALLED_INTERVAL: '1000',
+    HEALTH_CHECK_INTERVAL: '500',
+    GRACEFUL_SHUTDOWN_TIMEOUT: '2000',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
 
 /** Fails early with the fix when the children would run a missing build. */
 export function assertBuilt(): void {

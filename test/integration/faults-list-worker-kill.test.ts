@@ -6,9 +6,9 @@ import { signToken } from '../../src/api/token.js';
 import { type Pool, createPool } from '../../src/db/pool.js';
 import type { Job } from '../../src/jobs/job.js';
 import { LOCAL_STEPS, seedGeneratedList, seedPlan } from '../helpers/lists.js';
-import { type Child, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
+import { type Child, childEnv, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
 import { createTestDatabase, deletePrefix, testPrefix, waitFor } from '../helpers/system.js';
-import { REDIS_URL, TEST_APP_ROLE, TEST_JWT_SECRET } from '../helpers/urls.js';
+import { REDIS_URL, TEST_JWT_SECRET } from '../helpers/urls.js';
 
 const ENTRIES = 20_000;
 
@@ -20,20 +20,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase('lkill');
   pool = createPool(db.url, 2);
-  env = {
-    DATABASE_URL: db.url,
-    DATABASE_APP_ROLE: TEST_APP_ROLE,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    POLL_INTERVAL: '200',
-    STALLED_INTERVAL: '1000',
-    HEALTH_CHECK_INTERVAL: '500',
-    MAX_CONCURRENT_JOBS: '4',
-    LIST_CHUNK_WINDOW: '4',
-    GRACEFUL_SHUTDOWN_TIMEOUT: '2000',
-    LOG_LEVEL: 'info',
-  };
+  env = childEnv(db.url, prefix, { MAX_CONCURRENT_JOBS: '4', LIST_CHUNK_WINDOW: '4' });
 });
 afterAll(async () => {
   await killAllChildren();

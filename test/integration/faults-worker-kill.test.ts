@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Pool, createPool } from '../../src/db/pool.js';
 import { signToken } from '../../src/api/token.js';
 import type { Job } from '../../src/jobs/job.js';
-import { type Child, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
+import { type Child, childEnv, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
 import { createTestDatabase, deletePrefix, testPrefix, waitFor } from '../helpers/system.js';
-import { REDIS_URL, TEST_APP_ROLE, TEST_JWT_SECRET } from '../helpers/urls.js';
+import { REDIS_URL, TEST_JWT_SECRET } from '../helpers/urls.js';
 
 const STALLED_INTERVAL = 1000;
 
@@ -19,19 +19,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase('wkill');
   pool = createPool(db.url, 2);
-  env = {
-    DATABASE_URL: db.url,
-    DATABASE_APP_ROLE: TEST_APP_ROLE,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    POLL_INTERVAL: '200',
-    STALLED_INTERVAL: String(STALLED_INTERVAL),
-    HEALTH_CHECK_INTERVAL: '500',
-    MAX_CONCURRENT_JOBS: '2',
-    GRACEFUL_SHUTDOWN_TIMEOUT: '2000',
-    LOG_LEVEL: 'info',
-  };
+  env = childEnv(db.url, prefix, { STALLED_INTERVAL: String(STALLED_INTERVAL), MAX_CONCURRENT_JOBS: '2' });
 });
 afterAll(async () => {
   await killAllChildren();

@@ -8,9 +8,9 @@ import type { Job } from '../../src/jobs/job.js';
 import { startParts, stopParts } from '../../src/runtime/services.js';
 import { getJson, jobEvents, postJson } from '../helpers/api.js';
 import { LOCAL_STEPS, seedGeneratedList, seedPlan } from '../helpers/lists.js';
-import { type Child, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
+import { type Child, childEnv, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
 import { type TestSystem, createTestDatabase, deletePrefix, startTestSystem, testPrefix, waitFor } from '../helpers/system.js';
-import { REDIS_URL, TEST_APP_ROLE, TEST_JWT_SECRET } from '../helpers/urls.js';
+import { REDIS_URL, TEST_JWT_SECRET } from '../helpers/urls.js';
 
 describe('shutdown in process', () => {
   let sys: TestSystem;
@@ -59,10 +59,7 @@ describe('SIGTERM during a list job, then a restart', () => {
   beforeAll(async () => {
     db = await createTestDatabase('sigterm');
     pool = createPool(db.url, 2);
-    env = {
-      DATABASE_URL: db.url, DATABASE_APP_ROLE: TEST_APP_ROLE, REDIS_URL, QUEUE_PREFIX: prefix, JWT_SECRET: TEST_JWT_SECRET,
-      POLL_INTERVAL: '200', STALLED_INTERVAL: '1000', HEALTH_CHECK_INTERVAL: '500', MAX_CONCURRENT_JOBS: '4', GRACEFUL_SHUTDOWN_TIMEOUT: '5000', LOG_LEVEL: 'info',
-    };
+    env = childEnv(db.url, prefix, { MAX_CONCURRENT_JOBS: '4', GRACEFUL_SHUTDOWN_TIMEOUT: '5000' });
   });
   afterAll(async () => {
     await killAllChildren();
