@@ -60,6 +60,24 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
+/** One live event (GET /v1/events or a job's events). */
+export interface ClientEvent {
+  /** pass as lastEventId to resume after this event */
+  id: string;
+  type: 'job.created' | 'job.started' | 'job.progress' | 'job.completed' | 'job.failed' | 'job.cancelled' | 'job.retrying';
+  job: Job;
+}
+
+/** Options of the live event stream. */
+export interface EventsOptions {
+  /** only this job's events */
+  jobId?: string;
+  /** resume after this event (on any API instance) */
+  lastEventId?: string;
+  /** ends the stream */
+  signal?: AbortSignal;
+}
+
 /** The client's calls. */
 export interface EnrichdClient {
   /** Submits a job; resolves with it as recorded (pending or scheduled). */
@@ -72,6 +90,8 @@ export interface EnrichdClient {
   cancelJob(id: string): Promise<Job>;
   /** Retries a failed or cancelled job (or only a list job's failed entries). */
   retryJob(id: string, scope?: 'job' | 'failed_entries'): Promise<Job>;
+  /** Live events, oldest first, until the signal aborts or the server ends the stream. */
+  events(opts?: EventsOptions): AsyncIterable<ClientEvent>;
   /** Polls a job until it has finished (completed, failed or cancelled). */
   waitForJob(id: string, opts?: { intervalMs?: number; timeoutMs?: number }): Promise<Job>;
 }
@@ -127,6 +147,33 @@ export function createClient(opts: ClientOptions): EnrichdClient {
     retryJob(id, scope = 'job') {
       return call<Job>('POST', `${jobPath(id)}/retry`, { scope });
     },
+    async *events({ jobId, lastEventId, signal } = {}) {
+      const path = jobId ? `${jobPath(jobId)}/events` : '/v1/events';
+      const res = await doFetch(`${base}${path}`, {
+        headers: { authorization: `Bearer ${opts.token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        ...(signal ? { signal } : {}),
+      });
+      if (!res.ok || !res.body) {
+        const err = (JSON.parse((await res.text()) || '{}') as { error?: { code?: string; message?: string } }).error;
+        throw new EnrichdApiError(res.status, err?.code ?? 'http_error', err?.message ?? `the API answered ${res.status}`);
+      }
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = parseEventBlock(block);
+            if (event) yield event;
+          }
+        }
+      } catch (err) {
+        if (!signal?.aborted) throw err;
+      }
+    },
     async waitForJob(id, { intervalMs = 250, timeoutMs = 60_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -137,4 +184,17 @@ export function createClient(opts: ClientOptions): EnrichdClient {
       }
     },
   };
+}
+
+/** One SSE block as an event; null for comments (keep-alives) and anything else. */
+function parseEventBlock(block: string): ClientEvent | null {
+  let id: string | undefined;
+  let data: string | undefined;
+  for (const line of block.split('\n')) {
+    if (line.startsWith('id: ')) id = line.slice(4);
+    else if (line.startsWith('data: ')) data = (data === undefined ? '' : `${data}\n`) + line.slice(6);
+  }
+  if (id === undefined || data === undefined) return null;
+  const parsed = JSON.parse(data) as { type: ClientEvent['type']; job: Job };
+  return { id, type: parsed.type, job: parsed.job };
 }

@@ -49,6 +49,9 @@ describe('enrichd/worker and enrichd/client', () => {
     expect(done.status).toBe('completed');
     expect(done.result).toEqual({ words: 3 });
     expect((await client.getJob(job.id)).id).toBe(job.id);
+    const page = await client.listJobs({ type: 'word_count', tag: 'lib', status: ['completed'] });
+    expect(page.items.map((j) => j.id)).toEqual([job.id]);
+    expect(page.nextCursor).toBeNull();
   });
 
   it('validates payloads with the type\'s schema and fails a job on a permanent error', async () => {
@@ -70,6 +73,28 @@ describe('enrichd/worker and enrichd/client', () => {
     await expect(client.getJob(randomUUID())).rejects.toMatchObject({ status: 404, code: 'not_found' });
   });
 
+  it('follows a job through the live events, and resumes after an event', async () => {
+    const ac = new AbortController();
+    const seen: { id: string; type: string; status: string }[] = [];
+    const reading = (async () => {
+      for await (const e of client.events({ signal: ac.signal })) {
+        seen.push({ id: e.id, type: e.type, status: e.job.status });
+        if (e.type === 'job.completed') ac.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const job = await client.dispatchJob({ type: 'word_count', payload: { text: 'live events' } });
+    await reading;
+    expect(seen.map((e) => e.type)).toEqual(['job.created', 'job.started', 'job.completed']);
+    const again = new AbortController();
+    const resumed: string[] = [];
+    for await (const e of client.events({ jobId: job.id, lastEventId: seen[0]!.id, signal: again.signal })) {
+      resumed.push(e.type);
+      if (e.type === 'job.completed') again.abort();
+    }
+    expect(resumed).toEqual(['job.started', 'job.completed']);
+  });
+
   it('uses only paths and methods of the OpenAPI document, which carries the custom type', async () => {
     const doc = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
     const used: [string, string][] = [
@@ -77,6 +102,9 @@ describe('enrichd/worker and enrichd/client', () => {
       ['get', '/v1/enrichment/jobs/{id}'],
       ['delete', '/v1/enrichment/jobs/{id}'],
       ['post', '/v1/enrichment/jobs/{id}/retry'],
+      ['get', '/v1/enrichment/jobs'],
+      ['get', '/v1/enrichment/jobs/{id}/events'],
+      ['get', '/v1/events'],
     ];
     for (const [method, path] of used) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     expect(doc.components.schemas.WordCountPayload).toBeDefined();
