@@ -31,6 +31,8 @@ import { jobMetricsRoutes } from './routes/job-metrics.js';
 import { type RenderMetrics, instrumentHttp, metricsRoutes } from './routes/metrics.js';
 import { processRoutes } from './routes/process.js';
 import { jobEventRoutes, tenantEventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { runnerWebhookRoutes } from './routes/runner-webhook.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -160,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await jobTypeRoutes(scope, { registry: deps.registry, hidden });
         await jobEventRoutes(scope, { ...eventOpts, hidden });
         await planRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, base: prefix, hidden });
+        await runnerWebhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden, events: deps.events });
       },
       { prefix },
     );
@@ -177,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await exportRoutes(scope, { deps: createDeps });
       await tenantEventRoutes(scope, { ...eventOpts, hidden: false });
+      await webhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, allowPrivate: config.webhookAllowPrivate });
       await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
     },
     { prefix: '/v1' },

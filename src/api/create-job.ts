@@ -13,6 +13,7 @@ import { canonicalHash } from '../util/canonical-json.js';
 import { type AuthContext, requireAdmin } from './auth.js';
 import type { CreateJobBody } from './schemas/job.js';
 import { issuesToDetails } from './validation.js';
+import { webhookTargetProblem } from '../events/webhooks/ssrf.js';
 
 export interface CreateJobDeps {
   pool: Pool;
@@ -31,9 +32,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** What is wrong with a (schema-checked) webhook URL: https only, http too when private targets are allowed. */
 export function webhookUrlProblems(url: string, allowPrivate: boolean): ErrorDetail[] {
-  const protocol = new URL(url).protocol;
-  const allowed = allowPrivate ? ['https:', 'http:'] : ['https:'];
-  return allowed.includes(protocol) ? [] : [{ path: 'webhookUrl', message: `must be an ${allowed.join(' or ')} URL` }];
+  // Scheme, literal internal addresses (any notation) and internal names; DNS is checked at delivery.
+  const problem = webhookTargetProblem(url, allowPrivate);
+  return problem === null ? [] : [{ path: 'webhookUrl', message: problem }];
 }
 
 /** Validates the type-specific parts, records the job and queues it; throws AppError on bad input. */

@@ -5,6 +5,7 @@ import type { Pool } from '../db/pool.js';
 import { BY_PRIMARY_KEY, systemBatch } from '../db/transaction.js';
 import type { JobRow } from '../jobs/job.js';
 import { JOB_STATUSES } from '../jobs/status.js';
+import { Fairness } from './fairness.js';
 import { type Dispatchable, type JobQueue, taskOptions } from './queue.js';
 import { redisReady } from './redis.js';
 
@@ -84,14 +85,18 @@ class DispatchMarks {
 
 export class Dispatcher {
   private readonly marks: DispatchMarks;
+  /** set when TENANT_MAX_ACTIVE caps each tenant's tasks in Redis (the submitter, relay and workers release through it) */
+  readonly fairness: Fairness | undefined;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly redis: Redis,
     pool: Pool,
     private readonly log: Logger,
+    tenantMaxActive = 0,
   ) {
     this.marks = new DispatchMarks(pool, log);
+    this.fairness = tenantMaxActive > 0 ? new Fairness(pool, this, log, tenantMaxActive) : undefined;
   }
 
   /**
@@ -99,6 +104,13 @@ export class Dispatcher {
    * after, in the background (see DispatchMarks).
    */
   async dispatch(tasks: Dispatchable[]): Promise<boolean> {
+    if (!(await this.addReleased(tasks))) return false;
+    this.marks.add(tasks.map((t) => t.id));
+    return true;
+  }
+
+  /** Adds tasks whose jobs are already marked dispatched (released under the tenant cap); true when Redis took them. */
+  async addReleased(tasks: Dispatchable[]): Promise<boolean> {
     if (tasks.length === 0) return true;
     if (!redisReady(this.redis)) return false;
     let timer: NodeJS.Timeout | undefined;
@@ -115,12 +127,12 @@ export class Dispatcher {
     } finally {
       clearTimeout(timer);
     }
-    this.marks.add(tasks.map((t) => t.id));
     return true;
   }
 
   /** Writes the waiting dispatched_at marks now and waits for them (for the relay, shutdown and tests). */
   async flush(): Promise<void> {
+    await this.fairness?.idle();
     await this.marks.flush();
   }
 }

@@ -18,6 +18,8 @@ type Row = Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'priority' | 'status' | 'r
 
 /** Queues every undispatched job, page by page; returns how many were queued. */
 export async function relayUndispatched(pool: Pool, dispatcher: Dispatcher, maxPages = 20): Promise<number> {
+  // Under TENANT_MAX_ACTIVE an undispatched job is mostly one waiting its turn, not a lost add.
+  if (dispatcher.fairness) return dispatcher.fairness.relay();
   let total = 0;
   for (let page = 0; page < maxPages; page++) {
     const { rows } = await pool.query<Row>(UNDISPATCHED, [PAGE]);

@@ -55,9 +55,26 @@ export class Submitter {
     const fresh = recorded.filter((r): r is RecordedJob => !(r instanceof Error) && r.created).map((r) => r.row);
     for (const row of fresh) this.opts.metrics?.jobSubmitted(row.type);
     this.opts.events?.publish(fresh.map((row) => ({ type: 'job.created' as const, row })));
-    const queued = await this.opts.dispatcher.dispatch(fresh.map((row) => dispatchableFromRow(row)));
+    const queued = await this.queue(tenantId, fresh);
     if (!queued) this.opts.log.warn({ tenantId, jobs: fresh.length }, 'jobs recorded as pending; Redis unavailable, the relay will queue them');
     return recorded;
+  }
+
+  /**
+   * Without a cap, the fresh jobs go to Redis now. Under TENANT_MAX_ACTIVE they wait their
+   * turn: the tenant's free slots go to its next jobs in priority order, fresh or not.
+   */
+  private async queue(tenantId: string, fresh: RecordedJob['row'][]): Promise<boolean> {
+    const { fairness } = this.opts.dispatcher;
+    if (!fairness) return this.opts.dispatcher.dispatch(fresh.map((row) => dispatchableFromRow(row)));
+    if (fresh.length === 0) return true;
+    return fairness.release([tenantId]).then(
+      () => true,
+      (err: Error) => {
+        this.opts.log.warn({ tenantId, err: { message: err.message } }, 'releasing jobs failed');
+        return false;
+      },
+    );
   }
 
   /**

@@ -12,6 +12,7 @@ import type { JobTypeRegistry } from '../jobs/types/registry.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../events/stream.js';
 import type { ChunkRunner } from './chunks/runner.js';
+import type { Fairness } from './fairness.js';
 import { AttemptTimeoutError, ItemsOutcome, type JobContext, type JobHandler, PermanentJobError, RunsInChunks } from './handlers/handler.js';
 import { QUEUE_NAME, type TaskData } from './queue.js';
 import { createRedis, isRedisConnectionError, redisReady } from './redis.js';
@@ -31,6 +32,8 @@ export interface WorkerRuntimeOptions {
   log: Logger;
   /** counts attempts and heartbeats; absent where a test builds a runtime without one */
   metrics?: Metrics;
+  /** TENANT_MAX_ACTIVE: told when a task of a tenant ends, so the tenant's next job is released at once */
+  fairness?: Fairness;
 }
 
 const REGISTER_WORKER = `
@@ -147,6 +150,7 @@ export class WorkerRuntime {
     if (task.data.chunk) return this.runChunk(task);
     const started = await this.transitions.start(task.id!, this.id);
     if (!started) {
+      this.opts.fairness?.releaseSoon(task.data.tenantId); // a cancelled job's slot is free
       this.log.debug({ jobId: task.id }, 'stale task skipped: the job is finished or cancelled');
       return;
     }
@@ -154,13 +158,14 @@ export class WorkerRuntime {
     this.opts.events?.publish([{ type: started.exhausted ? 'job.failed' : 'job.started', row: started.row }]);
     if (started.exhausted) this.opts.metrics?.attemptEnded(started.row.type, 'failed', null, true);
     else this.opts.metrics?.attemptStarted(started.row.type, started.row);
-    if (started.exhausted) return;
+    if (started.exhausted) return this.opts.fairness?.releaseSoon(started.row.tenant_id);
     this.inFlight++;
     try {
       await this.runAttempt(started.row);
     } finally {
       this.inFlight--;
       this.processed++;
+      this.opts.fairness?.releaseSoon(started.row.tenant_id);
     }
   }
 
@@ -169,6 +174,7 @@ export class WorkerRuntime {
     this.inFlight++;
     try {
       const outcome = await this.opts.chunks.run(task, this.id);
+      if (outcome === 'job_done') this.opts.fairness?.releaseSoon(task.data.tenantId);
       if (outcome === 'job_done') this.log.info({ jobId: task.data.chunk!.jobId, seq: task.data.chunk!.seq }, 'list job ended by its last chunk');
     } finally {
       this.inFlight--;

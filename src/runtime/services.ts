@@ -24,6 +24,8 @@ import { ChunkRunner } from '../queue/chunks/runner.js';
 import { ChunkScheduler } from '../queue/chunks/scheduler.js';
 import { Transitions } from '../queue/transitions.js';
 import { ProcessRunner } from '../queue/process-runner.js';
+import { WebhookDeliveryLoop } from '../events/webhooks/delivery-loop.js';
+import { webhookProgressHook } from '../events/webhooks/progress.js';
 
 export interface Services {
   config: Config;
@@ -50,7 +52,7 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
   const redis = createRedis(config.redisUrl, 'queue', log);
   const queue = createQueue(redis, config.queuePrefix);
   queue.on('error', () => undefined); // connection state is logged by the Redis watcher
-  const dispatcher = new Dispatcher(queue, redis, pool, log);
+  const dispatcher = new Dispatcher(queue, redis, pool, log, config.tenantMaxActive);
   const metrics = new Metrics();
   metrics.knownTypes(registry.names());
   metrics.setSources(metricSources(queue, pool));
@@ -80,6 +82,8 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
 export interface RunningParts {
   app?: FastifyInstance;
   leader?: LeaderLoop;
+  /** sends webhook deliveries (with the leader, under a lock of its own) */
+  webhooks?: WebhookDeliveryLoop;
   workers: WorkerRuntime[];
 }
 
@@ -119,6 +123,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
         log: workerLog,
         metrics: s.metrics,
         events: s.events,
+        onProgress: webhookProgressHook(s.pool, workerLog),
       })
     : undefined;
   if (opts.leader) {
@@ -135,6 +140,14 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       pgWatch: s.pgWatch,
     });
     parts.leader.start();
+    parts.webhooks = new WebhookDeliveryLoop({
+      pool: s.pool,
+      log: s.log.child({ part: 'webhooks' }),
+      pollIntervalMs: s.config.pollIntervalMs,
+      retryBaseDelayMs: s.config.retry.baseDelayMs,
+      allowPrivate: s.config.webhookAllowPrivate,
+    });
+    parts.webhooks.start();
   }
   for (let i = 0; i < opts.workers; i++) {
     const w = new WorkerRuntime({
@@ -146,6 +159,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       log: workerLog,
       metrics: s.metrics,
       events: s.events,
+      fairness: s.dispatcher.fairness,
     });
     await w.start();
     parts.workers.push(w);
@@ -169,7 +183,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
             config: s.config,
             pool: s.pool,
             queue: s.queue,
-            runtime: new WorkerRuntime({ config: s.config, pool: s.pool, registry: s.registry, handlers, chunks, log: s.log.child({ part: 'process-run' }), metrics: s.metrics, events: s.events }),
+            runtime: new WorkerRuntime({ config: s.config, pool: s.pool, registry: s.registry, handlers, chunks, log: s.log.child({ part: 'process-run' }), metrics: s.metrics, events: s.events, fairness: s.dispatcher.fairness }),
             log: s.log.child({ part: 'process-run' }),
           })
         : undefined,
@@ -183,4 +197,5 @@ export async function stopParts(parts: RunningParts): Promise<void> {
   await parts.app?.close();
   await Promise.all(parts.workers.map((w) => w.close()));
   await parts.leader?.stop();
+  await parts.webhooks?.stop();
 }

@@ -169,7 +169,7 @@ export async function jobActionRoutes(app: FastifyInstance, opts: JobActionRoute
     if (action === 'cancel') opts.events?.publish(rows.map((row) => ({ type: 'job.cancelled' as const, row })));
     if (action === 'cancel') await removeTasks(opts, tasks, request.log);
     // Not taken now (Redis down): the relay queues them, as it does every undispatched job.
-    else await dispatcher.dispatch(rows.map((row) => dispatchableFromRow(row)));
+    else await queueRetried(dispatcher, rows, request.log);
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     return {
       results: jobIds.map((id) => {
@@ -228,7 +228,7 @@ export async function jobActionRoutes(app: FastifyInstance, opts: JobActionRoute
     const row = await withTenant(pool, appRole, request.auth.tenantId, (tx) => retryJob(tx, request.params.id, request.body.scope));
     request.log.info({ jobId: row.id, tenantId: row.tenant_id, type: row.type, to: 'pending', scope: request.body.scope }, 'job transition');
     // Not taken now (Redis down): the relay queues it, as it does every undispatched job.
-    await dispatcher.dispatch([dispatchableFromRow(row)]);
+    await queueRetried(dispatcher, [row], request.log);
     // A task of the job still waiting out a delay (it outlived the cancel) keeps its id, so the
     // add above was ignored: run that one now instead.
     await bestEffort(opts, 'promote', [row.id], request.log, async () => {
@@ -236,6 +236,21 @@ export async function jobActionRoutes(app: FastifyInstance, opts: JobActionRoute
       if (task && (await task.isDelayed())) await task.promote();
     });
     return reply.status(202).send(toJob(row));
+  });
+}
+
+/**
+ * Queues retried jobs: at once, or under TENANT_MAX_ACTIVE through their tenants' release, so
+ * a retry takes its turn like a submit. Not taken now (Redis down): the relay queues them.
+ */
+async function queueRetried(dispatcher: Dispatcher, rows: JobRow[], log: FastifyBaseLogger): Promise<void> {
+  if (rows.length === 0) return;
+  if (!dispatcher.fairness) {
+    await dispatcher.dispatch(rows.map((row) => dispatchableFromRow(row)));
+    return;
+  }
+  await dispatcher.fairness.release([...new Set(rows.map((r) => r.tenant_id))]).catch((err: Error) => {
+    log.warn({ err: { message: err.message } }, 'release of retried jobs failed; the relay will queue them');
   });
 }
 

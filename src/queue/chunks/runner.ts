@@ -57,6 +57,8 @@ export interface ChunkRunnerOptions {
   metrics?: Metrics;
   /** live events: progress (throttled) and the job's end */
   events?: EventPublisher;
+  /** called with the job.progress events above (same throttle): webhook deliveries for endpoints that ask for them */
+  onProgress?: (row: JobRow) => void;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -174,12 +176,13 @@ export class ChunkRunner {
 
   /** A job.progress event, at most once a second per job from this process (a chunk may take milliseconds). */
   private progressed(row: JobRow): void {
-    if (!this.opts.events) return;
+    if (!this.opts.events && !this.opts.onProgress) return;
     const now = Date.now();
     if (now - (this.lastProgress.get(row.id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastProgress.set(row.id, now);
     if (this.lastProgress.size > 10_000) this.lastProgress.clear();
-    this.opts.events.publish([{ type: 'job.progress', row }]);
+    this.opts.events?.publish([{ type: 'job.progress', row }]);
+    this.opts.onProgress?.(row);
   }
 
   /** The job's plan is gone (removed with its tenant's data): no retry can mend that. */
