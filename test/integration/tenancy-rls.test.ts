@@ -27,7 +27,37 @@ afterAll(async () => {
   await sys?.close();
 });
 
+// Every table with a tenant_id, as the catalog lists it: a table added later is covered too.
+const TENANT_TABLES_SQL = `
+SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polqual IS NOT NULL AND p.polwithcheck IS NOT NULL) AS guarded
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind = 'r'
+  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+ORDER BY 1`;
+
 describe('row-level security', () => {
+  it('is enabled, forced and guarded (USING and WITH CHECK) on every table with a tenant_id, and binds there', async () => {
+    const { rows } = await sys.services.pool.query<{ table: string; enabled: boolean; forced: boolean; guarded: boolean }>(TENANT_TABLES_SQL);
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    for (const r of rows) {
+      // tenants is the tenant list itself (id, no tenant_id); every other table holds one tenant's rows
+      expect({ table: r.table, enabled: r.enabled, forced: r.forced, guarded: r.guarded }).toEqual({ table: r.table, enabled: true, forced: true, guarded: true });
+    }
+    const client = await sys.services.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT set_config('role', $1::text, true)", [sys.config.databaseAppRole]);
+      for (const r of rows) {
+        const { rows: seen } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${r.table}`);
+        expect(seen[0]!.n, r.table).toBe(0);
+      }
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+  });
+
   it('shows the application role nothing without a tenant setting', async () => {
     const client = await sys.services.pool.connect();
     try {
