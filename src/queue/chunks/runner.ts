@@ -15,7 +15,8 @@ import { RetryLater } from '../retry-later.js';
 import type { Transitions } from '../transitions.js';
 import type { ChunkScheduler, ChunkedJob } from './scheduler.js';
 import {
-  CHUNK_ENTRIES, CHUNK_JOB, CHUNK_PLAN, CHUNK_ROW, CLAIM_CHUNK, COUNT_CHUNK, END_JOB, RELEASE_NEXT, SUMMARY, WRITE_RESULTS,
+  CHUNK_ENTRIES, CHUNK_JOB, CHUNK_PLAN, CHUNK_ROW, CHUNKS_OVERLAP, CLAIM_CHUNK, COUNT_CHUNK, END_JOB, RELEASE_NEXT, SUMMARY, SUMMARY_FROM_CHUNKS,
+  WRITE_RESULTS,
 } from './sql.js';
 
 // The last chunk moves its job from running to completed or failed: the table must allow both.
@@ -132,7 +133,7 @@ export class ChunkRunner {
       // every chunk of the job waits on that lock, so it must be the transaction's short tail.
       const rows = enriched.map((e, i) => ({ e: entries[i]!.id, r: e.results, o: e.outcomes, x: e.errors }));
       const [claimed] = await Promise.all([
-        tx.query<{ entry_count: number }>(CLAIM_CHUNK, [job.id, seq]),
+        tx.query<{ entry_count: number }>(CLAIM_CHUNK, [job.id, seq, JSON.stringify(countOutcomes(enriched))]),
         tx.query(WRITE_RESULTS, [job.id, job.tenantId, listId, JSON.stringify(rows)]),
       ]);
       if (claimed.rowCount === 0) throw new ChunkDone();
@@ -233,8 +234,21 @@ const spread = (o: ReturnType<typeof taskOptions>) => [o.name, o.data, o.opts] a
 
 /** The job's counts per step and outcome, over every entry it has results for. */
 export async function summarise(tx: Tx, jobId: string, entries: number, failed: number): Promise<ListJobSummary> {
-  const { rows } = await tx.query<{ step: string; label: string; n: number }>(SUMMARY, [jobId]);
+  const overlap = (await tx.query<{ overlap: boolean }>(CHUNKS_OVERLAP, [jobId])).rows[0]?.overlap ?? true;
+  const { rows } = await tx.query<{ step: string; label: string; n: number }>(overlap ? SUMMARY : SUMMARY_FROM_CHUNKS, [jobId]);
   const steps: Record<string, Record<string, number>> = {};
   for (const r of rows) (steps[r.step] ??= {})[r.label] = r.n;
   return { entries, succeeded: entries - failed, failed, steps };
+}
+
+/** A chunk's counts per step and outcome, kept on the chunk for the job's summary. */
+function countOutcomes(enriched: EntryEnrichment[]): Record<string, Record<string, number>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const e of enriched) {
+    for (const [step, label] of Object.entries(e.outcomes)) {
+      const byLabel = (counts[step] ??= {});
+      byLabel[label] = (byLabel[label] ?? 0) + 1;
+    }
+  }
+  return counts;
 }

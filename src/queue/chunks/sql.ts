@@ -43,7 +43,7 @@ ORDER BY e.id`;
 // nothing), write the results, move the job's counters (only while it runs: a cancelled job
 // keeps what it has, and this chunk's results roll back), release the next chunk.
 export const CLAIM_CHUNK = `
-UPDATE list_job_chunks SET state = 'done', done_at = now()
+UPDATE list_job_chunks SET state = 'done', done_at = now(), outcomes = $3::jsonb
 WHERE job_id = $1::uuid AND seq = $2::int AND state <> 'done'
 RETURNING entry_count`;
 
@@ -74,6 +74,19 @@ WHERE job_id = $1::uuid AND seq = (
   SELECT seq FROM list_job_chunks WHERE job_id = $1::uuid AND state = 'waiting' ORDER BY seq LIMIT 1
 )
 RETURNING seq`;
+
+// Counts per step and outcome as the sum of the chunks' own counts; only when no chunks overlap
+// (CHUNKS_OVERLAP: a re-run of failed entries, or chunks older than their counts), else SUMMARY.
+export const SUMMARY_FROM_CHUNKS = `
+SELECT o.key AS step, l.key AS label, sum(l.value::int)::int AS n
+FROM list_job_chunks c
+CROSS JOIN LATERAL jsonb_each(c.outcomes) o
+CROSS JOIN LATERAL jsonb_each_text(o.value) l
+WHERE c.job_id = $1::uuid
+GROUP BY 1, 2`;
+
+export const CHUNKS_OVERLAP = `
+SELECT EXISTS (SELECT 1 FROM list_job_chunks WHERE job_id = $1::uuid AND (entry_ids IS NOT NULL OR outcomes IS NULL)) AS overlap`;
 
 // Counts per step and outcome over every entry the job has results for.
 export const SUMMARY = `
