@@ -17,7 +17,7 @@ import { sampleCpu, stealBetween } from './lib/steal.js';
 import { cpuMeter, formatCores } from './lib/cpu.js';
 
 const ENTRIES = Number(process.env.BENCH_LIST_ENTRIES ?? 1_000_000);
-const CHUNK_SIZE = 1000;
+const CHUNK_SIZE = 2000;
 const SMALL = 100;
 const STEPS = [
   { type: 'rpc_score', options: {} },
@@ -110,7 +110,7 @@ async function measure(env: BenchEnv): Promise<Figure[]> {
 
   const port = await freePort();
   const prefix = env.prefix('pipeline');
-  const common = { LIST_CHUNK_WINDOW: '16', MAX_CONCURRENT_JOBS: '8' };
+  const common = { LIST_CHUNK_WINDOW: '8', MAX_CONCURRENT_JOBS: '4' };
   const api: Child = spawnNode('enrichd api', [env.build.bin, 'api'], { env: env.enrichdEnv(prefix, { ...common, PORT: String(port) }) });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/health`, api);
