@@ -122,3 +122,15 @@ export function enrichEntry(steps: readonly PlanStep[], entry: Entry, run: StepR
   }
   return { results, outcomes, errors };
 }
+
+/** Counts per step and outcome label over enriched entries (what a job's summary shows). */
+export function countOutcomes(enriched: readonly EntryEnrichment[]): Record<string, Record<string, number>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const e of enriched) {
+    for (const [step, label] of Object.entries(e.outcomes)) {
+      const byLabel = (counts[step] ??= {});
+      byLabel[label] = (byLabel[label] ?? 0) + 1;
+    }
+  }
+  return counts;
+}

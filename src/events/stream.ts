@@ -23,21 +23,6 @@ export function eventStreamKey(prefix: string, tenantId: string): string {
   return `${prefix}:events:${tenantId}`;
 }
 
-const STATUS_EVENT: Partial<Record<Job['status'], JobEventType>> = {
-  pending: 'job.created',
-  scheduled: 'job.created',
-  running: 'job.started',
-  completed: 'job.completed',
-  failed: 'job.failed',
-  cancelled: 'job.cancelled',
-  retrying: 'job.retrying',
-};
-
-/** The event a job's new status announces, if any. */
-export function eventForStatus(status: Job['status']): JobEventType | undefined {
-  return STATUS_EVENT[status];
-}
-
 /**
  * Appends events to their tenants' streams, best effort: a live view is not a record (the job
  * and its history are in PostgreSQL), so Redis being down loses events, never jobs.

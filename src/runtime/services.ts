@@ -103,7 +103,7 @@ export interface RunOptions {
 export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
   const parts: RunningParts = { workers: [] };
   const workerLog = s.log.child({ part: 'worker' });
-  const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow, log: workerLog });
+  const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow });
   const handlers = new Map([
     ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog }),
     ...(opts.handlers ?? []),

@@ -3,7 +3,7 @@ import type { Job as Task } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool.js';
 import { type Tx, withTenant } from '../../db/transaction.js';
-import { type EntryEnrichment, type PlanStep, type StepRunner, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
+import { type EntryEnrichment, type PlanStep, type StepRunner, countOutcomes, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
 import type { Entry } from '../../enrich/entry.js';
 import { type BackoffPolicy, backoffDelay } from '../../jobs/backoff.js';
 import type { JobError, JobRow } from '../../jobs/job.js';
@@ -239,16 +239,4 @@ export async function summarise(tx: Tx, jobId: string, entries: number, failed: 
   const steps: Record<string, Record<string, number>> = {};
   for (const r of rows) (steps[r.step] ??= {})[r.label] = r.n;
   return { entries, succeeded: entries - failed, failed, steps };
-}
-
-/** A chunk's counts per step and outcome, kept on the chunk for the job's summary. */
-function countOutcomes(enriched: EntryEnrichment[]): Record<string, Record<string, number>> {
-  const counts: Record<string, Record<string, number>> = {};
-  for (const e of enriched) {
-    for (const [step, label] of Object.entries(e.outcomes)) {
-      const byLabel = (counts[step] ??= {});
-      byLabel[label] = (byLabel[label] ?? 0) + 1;
-    }
-  }
-  return counts;
 }

@@ -1,5 +1,4 @@
 // Plans a list job's chunks and keeps a small window of them queued in Redis.
-import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool.js';
 import { withTenant } from '../../db/transaction.js';
 import { type ChunkedJob, planListChunks } from '../../jobs/list-chunks.js';
@@ -14,7 +13,6 @@ export interface ChunkSchedulerOptions {
   queue: JobQueue;
   /** chunk tasks of one job queued at once */
   window: number;
-  log: Logger;
 }
 
 /** What starting (or resuming) a list job found. */

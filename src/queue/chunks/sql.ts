@@ -56,12 +56,14 @@ UPDATE enrichment_jobs SET
 WHERE id = $1::uuid AND status = 'running'
 RETURNING *`;
 
-// The chunk's results travel as one JSON array: one JSON.stringify in the worker and one parse
-// in PostgreSQL, instead of encoding and parsing an array literal of JSON texts, element by element.
+// Results travel as one JSON array: one JSON.stringify in the worker and one parse in
+// PostgreSQL, instead of encoding and parsing an array literal of JSON texts, element by
+// element. A row's list is its own `l` (leads by entry id span lists) or, for a chunk, $3.
+// A second run over an entry (a retry of failed entries) merges into its row.
 export const WRITE_RESULTS = `
 INSERT INTO entry_results (entry_id, job_id, tenant_id, list_id, results, outcomes, errors)
-SELECT r.e, $1::uuid, $2::uuid, $3::uuid, r.r, r.o, r.x
-FROM json_to_recordset($4::json) AS r(e bigint, r json, o json, x json)
+SELECT r.e, $1::uuid, $2::uuid, COALESCE(r.l, $3::uuid), r.r, r.o, r.x
+FROM json_to_recordset($4::json) AS r(e bigint, l uuid, r json, o json, x json)
 ON CONFLICT (entry_id, job_id) DO UPDATE SET
   results = (entry_results.results::jsonb || EXCLUDED.results::jsonb)::json,
   outcomes = (entry_results.outcomes::jsonb || EXCLUDED.outcomes::jsonb)::json,

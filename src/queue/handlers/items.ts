@@ -4,7 +4,9 @@ import type { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import { withTenant } from '../../db/transaction.js';
 import type { Entry } from '../../enrich/entry.js';
-import { type EntryEnrichment, type PlanStep, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
+import { type EntryEnrichment, type PlanStep, countOutcomes, enrichEntry } from '../../enrich/plan.js';
+import { getPlan } from '../../lists/plans.js';
+import { WRITE_RESULTS } from '../chunks/sql.js';
 import { companyDomain } from '../../enrich/steps/company-domain.js';
 import { validateEmail } from '../../enrich/steps/email-validation.js';
 import type { companyDataUpdatePayload, emailValidationPayload } from '../../jobs/types/items.js';
@@ -33,12 +35,10 @@ function stepsForTypes(types: EnrichmentType[]): { steps: PlanStep[]; unavailabl
   return { steps, unavailable };
 }
 
-const PLAN_STEPS = 'SELECT steps FROM enrichment_plans WHERE id = $1::uuid';
-
 async function planSteps(pool: Pool, appRole: string, tenantId: string, planId: string): Promise<PlanStep[]> {
-  const rows = await withTenant(pool, appRole, tenantId, async (tx) => (await tx.query<{ steps: unknown }>(PLAN_STEPS, [planId])).rows);
-  if (!rows[0]) throw new PermanentJobError(`plan ${planId} no longer exists`, 'plan_not_found');
-  return planStepsSchema.parse(rows[0].steps);
+  const plan = await withTenant(pool, appRole, tenantId, (tx) => getPlan(tx, planId));
+  if (!plan) throw new PermanentJobError(`plan ${planId} no longer exists`, 'plan_not_found');
+  return plan.steps;
 }
 
 /** One lead's enrichment as a job returns it. */
@@ -70,21 +70,6 @@ export function singleLeadHandler(pool: Pool, appRole: string): JobHandler {
 
 const ENTRIES_BY_ID = 'SELECT id::text AS id, list_id, data FROM list_entries WHERE id = ANY ($1::bigint[])';
 
-// Leads given by entry id keep their results on the entry, as a list job's would.
-const WRITE_ENTRY_RESULTS = `
-INSERT INTO entry_results (entry_id, job_id, tenant_id, list_id, results, outcomes, errors)
-SELECT r.e, $1::uuid, $2::uuid, r.l, r.r, r.o, r.x
-FROM json_to_recordset($3::json) AS r(e bigint, l uuid, r json, o json, x json)
-ON CONFLICT (entry_id, job_id) DO UPDATE SET
-  results = EXCLUDED.results, outcomes = EXCLUDED.outcomes, errors = EXCLUDED.errors, updated_at = now()`;
-
-/** Counts per step and outcome, as a list job's summary has them. */
-function countOutcomes(all: EntryEnrichment[]): Record<string, Record<string, number>> {
-  const steps: Record<string, Record<string, number>> = {};
-  for (const e of all) for (const [step, label] of Object.entries(e.outcomes)) (steps[step] ??= {})[label] = ((steps[step] ??= {})[label] ?? 0) + 1;
-  return steps;
-}
-
 /** batch_lead_enrichment: a plan's steps over up to 1,000 leads, inline or by entry id. */
 export function batchLeadHandler(pool: Pool, appRole: string): JobHandler {
   return async (ctx: JobContext) => {
@@ -104,8 +89,9 @@ export function batchLeadHandler(pool: Pool, appRole: string): JobHandler {
     return withTenant(pool, appRole, tenantId, async (tx) => {
       const { rows } = await tx.query<{ id: string; list_id: string; data: Entry }>(ENTRIES_BY_ID, [ids]);
       const found = rows.map((r) => ({ r, e: enrichEntry(steps, r.data) }));
+      // Leads given by entry id keep their results on the entry, as a list job's would.
       const written = found.map((f) => ({ e: f.r.id, l: f.r.list_id, r: f.e.results, o: f.e.outcomes, x: f.e.errors }));
-      await tx.query(WRITE_ENTRY_RESULTS, [ctx.job.id, tenantId, JSON.stringify(written)]);
+      await tx.query(WRITE_RESULTS, [ctx.job.id, tenantId, null, JSON.stringify(written)]);
       const enriched = new Map(found.map((f) => [f.r.id, f.e]));
       const items = ids.map((id) => {
         const e = enriched.get(id);
