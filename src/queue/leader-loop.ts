@@ -6,16 +6,22 @@ import type { PgConnectionWatch } from '../observability/connection-watch.js';
 import type { ChunkScheduler } from './chunks/scheduler.js';
 import type { Dispatcher } from './dispatch.js';
 import { Leadership } from './leader.js';
+import type { JobQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { redisReady } from './redis.js';
 import { relayUndispatched } from './relay.js';
+import { WorkerSweep } from './worker-sweep.js';
 
 export interface LeaderLoopOptions {
   pool: Pool;
   redis: Redis;
   dispatcher: Dispatcher;
+  /** the worker sweep removes a dead worker's stale tasks through it */
+  queue: JobQueue;
   prefix: string;
   pollIntervalMs: number;
+  /** HEALTH_CHECK_INTERVAL: a worker silent for three of them is dead */
+  healthCheckIntervalMs: number;
   reconcileIntervalMs: number;
   stalledIntervalMs: number;
   log: Logger;
@@ -25,10 +31,11 @@ export interface LeaderLoopOptions {
   pgWatch?: PgConnectionWatch;
 }
 
-/** Relay, epoch check and reconcile sweep on a timer, only while this process leads. */
+/** Relay, epoch check, worker sweep and reconcile sweep on a timer, only while this process leads. */
 export class LeaderLoop {
   private readonly leadership: Leadership;
   private readonly reconciler: Reconciler;
+  private readonly workerSweep: WorkerSweep;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
@@ -44,6 +51,15 @@ export class LeaderLoop {
       prefix: opts.prefix,
       stalledIntervalMs: opts.stalledIntervalMs,
       chunks: opts.chunks,
+    });
+    this.workerSweep = new WorkerSweep({
+      pool: opts.pool,
+      redis: opts.redis,
+      queue: opts.queue,
+      dispatcher: opts.dispatcher,
+      prefix: opts.prefix,
+      healthCheckIntervalMs: opts.healthCheckIntervalMs,
+      log: opts.log,
     });
   }
 
@@ -90,6 +106,9 @@ export class LeaderLoop {
       if (relayed > 0) this.opts.log.info({ jobs: relayed }, 'relay queued undispatched jobs');
       const restored = await this.reconciler.checkEpoch();
       if (restored > 0) this.opts.log.warn({ jobs: restored }, 'Redis lost its tasks; reconciler re-queued unfinished jobs');
+      // Each tick, so a death is found within one poll of its third silent interval.
+      const { handedBack } = await this.workerSweep.run();
+      if (handedBack > 0) this.opts.log.warn({ jobs: handedBack }, 'worker sweep handed back jobs of dead workers');
       if (Date.now() - this.lastSweep >= this.opts.reconcileIntervalMs) {
         this.lastSweep = Date.now();
         const swept = await this.reconciler.sweep(Math.max(60_000, 2 * this.opts.reconcileIntervalMs));

@@ -39,8 +39,13 @@ export interface WorkerRuntimeOptions {
 const REGISTER_WORKER = `
 INSERT INTO enrichment_workers (id, host, pid) VALUES ($1::text, $2::text, $3::int)
 ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), stopped_at = NULL`;
+// A worker the leader found dead (silent too long: frozen, paused) is alive again at its next
+// heartbeat; `was` (the row before the update) says whether it had been marked dead.
 const HEARTBEAT = `
-UPDATE enrichment_workers SET last_heartbeat_at = now(), in_flight = $2::int, processed = $3::bigint WHERE id = $1::text`;
+UPDATE enrichment_workers w SET last_heartbeat_at = now(), in_flight = $2::int, processed = $3::bigint, dead_at = NULL
+FROM enrichment_workers was
+WHERE w.id = $1::text AND was.id = w.id
+RETURNING was.dead_at`;
 const STOPPED = `
 UPDATE enrichment_workers SET stopped_at = now(), in_flight = 0, processed = $2::bigint WHERE id = $1::text`;
 
@@ -100,8 +105,13 @@ export class WorkerRuntime {
     });
     this.heartbeat = setInterval(() => {
       this.opts.pool
-        .query(HEARTBEAT, [this.id, this.inFlight, this.processed])
-        .then(() => this.opts.metrics?.heartbeat())
+        .query<{ dead_at: Date | null }>(HEARTBEAT, [this.id, this.inFlight, this.processed])
+        .then(({ rows }) => {
+          this.opts.metrics?.heartbeat();
+          const deadAt = rows[0]?.dead_at;
+          // Attempts of its that the sweep handed back meanwhile end with their outcomes discarded.
+          if (deadAt) this.log.warn({ deadAt: deadAt.toISOString() }, 'worker back after being marked dead');
+        })
         .catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'heartbeat failed'));
     }, config.healthCheckIntervalMs);
     this.heartbeat.unref();
