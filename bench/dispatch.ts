@@ -124,7 +124,9 @@ async function startApi(env: BenchEnv, prefix: string): Promise<{ api: Child; po
 
 /** Starts `enrichd worker` (one in-process worker) and waits until it has registered. */
 async function startWorker(env: BenchEnv, prefix: string, concurrency: number): Promise<Child> {
-  const worker = spawnNode('enrichd worker', [env.build.bin, 'worker'], {
+  // BENCH_PROFILE_DIR=<dir>: the worker runs under --cpu-prof, for finding where its time goes.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const worker = spawnNode('enrichd worker', [...profile, env.build.bin, 'worker'], {
     env: env.enrichdEnv(prefix, { WORKER_COUNT: '1', MAX_CONCURRENT_JOBS: String(concurrency) }),
   });
   const until = Date.now() + 30_000;

@@ -26,21 +26,39 @@ export function eventStreamKey(prefix: string, tenantId: string): string {
 /**
  * Appends events to their tenants' streams, best effort: a live view is not a record (the job
  * and its history are in PostgreSQL), so Redis being down loses events, never jobs.
+ *
+ * Events published during one turn of the event loop leave together, in one pipeline: a
+ * worker publishes one or two events per job from each task, and a pipeline per event cost
+ * a quarter of a busy worker's CPU (measured with --cpu-prof on bench dispatch (c)).
  */
 export class EventPublisher {
+  private waiting: { type: JobEventType; row: JobRow }[] = [];
+  private scheduled = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {}
 
-  /** Publishes one event per row; never throws. */
+  /** Publishes one event per row, on the next turn of the event loop; never throws. */
   publish(events: { type: JobEventType; row: JobRow }[]): void {
     if (events.length === 0) return;
-    const minId = Date.now() - EVENT_RETENTION_MS;
+    for (const e of events) this.waiting.push(e);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const events = this.waiting;
+    this.waiting = [];
+    if (events.length === 0) return;
+    const minId = String(Date.now() - EVENT_RETENTION_MS);
     const pipeline = this.redis.pipeline();
     for (const e of events) {
-      pipeline.xadd(eventStreamKey(this.prefix, e.row.tenant_id), 'MINID', '~', String(minId), '*', 'type', e.type, 'job', JSON.stringify(toJob(e.row)));
+      pipeline.xadd(eventStreamKey(this.prefix, e.row.tenant_id), 'MINID', '~', minId, '*', 'type', e.type, 'job', JSON.stringify(toJob(e.row)));
     }
     pipeline.exec().catch((err: Error) => this.log.debug({ err: { message: err.message } }, 'events not published'));
   }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/job.js';
 import { JOB_STATUSES, type JobStatus } from '../../src/jobs/status.js';
-import { getJson } from '../helpers/api.js';
+import { getJson, postJson } from '../helpers/api.js';
 import { type TestSystem, startTestSystem } from '../helpers/system.js';
 
 interface Seeded {
@@ -139,6 +139,33 @@ describe('GET /v1/enrichment/jobs', () => {
     expect(await pageAll(`q=${target.id.toUpperCase()}`, 5)).toEqual([target.id]);
     expect(await pageAll(`q=${target.id.slice(0, 13)}`, 5)).toEqual(expected(has(target.id.slice(0, 13))));
     expect(await pageAll('q=nothing%20matches%20this', 5)).toEqual([]);
+  });
+
+  it('finds a job by the tags and error it has now, not the ones it had (the search table follows updates)', async () => {
+    const tenant = randomUUID();
+    const token = await sys.token({ tenantId: tenant });
+    const made = await postJson(sys.app, '/v1/enrichment/jobs', token, { type: 'test_job', payload: {}, tags: ['before-tag'] });
+    expect(made.status).toBe(202);
+    const id = made.body.id;
+    const ids = async (query: string) => (await getJson<Page>(sys.app, `/v1/enrichment/jobs?${query}`, token)).body.items.map((j) => j.id);
+    expect(await ids('tag=before-tag')).toEqual([id]);
+    expect(await ids('q=before-tag')).toEqual([id]);
+
+    const patched = await sys.app.inject({ method: 'PATCH', url: `/v1/enrichment/jobs/${id}`, headers: { authorization: `Bearer ${token}` }, payload: { tags: ['after-tag'] } });
+    expect(patched.statusCode).toBe(200);
+    expect(await ids('tag=before-tag')).toEqual([]);
+    expect(await ids('q=before')).toEqual([]);
+    expect(await ids('tag=after-tag')).toEqual([id]);
+
+    // as a worker's failure writes it (the system path, outside the tenant's transaction)
+    await sys.services.pool.query("UPDATE enrichment_jobs SET last_error = jsonb_build_object('message', 'Quota Exhausted at zeta') WHERE id = $1::uuid", [id]);
+    expect(await ids('q=quota%20exhausted')).toEqual([id]);
+    await sys.services.pool.query("UPDATE enrichment_jobs SET last_error = jsonb_build_object('message', 'other trouble') WHERE id = $1::uuid", [id]);
+    expect(await ids('q=quota')).toEqual([]);
+    expect(await ids('q=other%20trouble')).toEqual([id]);
+    // a status change alone leaves the search row as it is
+    await sys.services.pool.query("UPDATE enrichment_jobs SET status = 'cancelled', completed_at = now() WHERE id = $1::uuid", [id]);
+    expect(await ids('status=cancelled&q=other&tag=after-tag')).toEqual([id]);
   });
 
   it('combines filters (all must hold)', async () => {
