@@ -5,12 +5,21 @@ import type { PgConnectionWatch } from '../observability/connection-watch.js';
 
 const LEADER_LOCK_KEY = 7_414_220_002;
 
+// A leader that stops running (SIGSTOP, a paused VM) keeps its socket, and the kernel keeps
+// answering for it, so neither TCP nor PostgreSQL would ever free the lock. So the lock's
+// connection pings every KEEPALIVE_MS from a timer (which runs while long leader duties wait
+// on other connections, and stops with the process), and PostgreSQL ends the session, and
+// with it the lock, after IDLE_TIMEOUT_MS without one.
+const KEEPALIVE_MS = 1000;
+const IDLE_TIMEOUT_MS = 5000;
+
 /**
  * Holds the leader lock on a dedicated connection. If that connection dies, PostgreSQL
  * releases the lock and another process takes over at its next tick.
  */
 export class Leadership {
   private client: PoolClient | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -39,6 +48,12 @@ export class Leadership {
           this.watch?.failed(err);
           this.drop();
         });
+        // idle_session_timeout exists from PostgreSQL 14; before it, a frozen leader holds on.
+        await client.query(`SET idle_session_timeout = ${IDLE_TIMEOUT_MS}`).catch(() => undefined);
+        this.keepalive = setInterval(() => {
+          this.client?.query('SELECT 1').catch(() => undefined); // a failure is seen and handled by the next check
+        }, KEEPALIVE_MS);
+        this.keepalive.unref();
         this.log.info('became leader (relay, reconciler)');
         return true;
       }
@@ -54,14 +69,17 @@ export class Leadership {
   async release(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    clearInterval(this.keepalive);
     if (!client) return;
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [LEADER_LOCK_KEY]).catch(() => undefined);
+    await client.query('RESET idle_session_timeout').catch(() => undefined);
     client.release();
   }
 
   private drop(): void {
     const client = this.client;
     this.client = undefined;
+    clearInterval(this.keepalive);
     client?.release(true);
   }
 }

@@ -131,6 +131,36 @@ describe('two API and two worker processes', () => {
       for (const s of streams) s.close();
     }
   });
+
+  it('lets another process lead when the leader freezes (SIGSTOP), and the thawed one steps down', async () => {
+    const children = [1, 2].map((i) => spawnEnrichd(['api'], { ...env, PORT: '0' }, `frozen-leader api ${i}`));
+    const said = () => children.filter((c) => c.logs().some((l) => l.msg === 'became leader (relay, reconciler)'));
+    try {
+      const leader = await waitFor(async () => said()[0] ?? null, 15_000);
+      const [heldBy] = await waitFor(async () => ((await leaderLockHolders()).length === 1 ? leaderLockHolders() : null), 5_000);
+      leader.kill('SIGSTOP');
+      const frozenAt = Date.now();
+      // PostgreSQL ends the frozen leader's idle session (5 s), the other takes the lock at its next poll
+      const next = await waitFor(async () => said().find((c) => c !== leader) ?? null, 15_000);
+      const tookMs = Date.now() - frozenAt;
+      const holders = await leaderLockHolders();
+      expect(holders).toHaveLength(1);
+      expect(holders[0]).not.toBe(heldBy);
+      expect(tookMs).toBeLessThan(12_000);
+      leader.kill('SIGCONT');
+      await leader.waitForLog('leader connection lost; leadership released', 10_000);
+      const watch = watchLeaderLock();
+      await new Promise((r) => setTimeout(r, 5 * POLL_INTERVAL));
+      const { most } = await watch.stop();
+      expect(most).toBe(1);
+      expect(said().filter((c) => c === next)).toHaveLength(1);
+      for (const c of children) expect(await c.stop(), c.label).toEqual({ code: 0, signal: null });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${children.map((c) => c.output()).join('\n')}`, { cause: err });
+    } finally {
+      for (const c of children) c.kill('SIGCONT');
+    }
+  });
 });
 
 /** The scenario; the caller adds the children's output to a failure and closes what is left open. */
