@@ -14,6 +14,7 @@ import { DEMO_TENANT_ID } from '../runtime/demo.js';
 import { preflight } from '../runtime/preflight.js';
 import { type ServeOptions, serve } from './serve.js';
 import { importListFile, resolveApiAccess } from './lists-import.js';
+import { providerSimCommand } from './provider-sim.js';
 import { submitJob } from './submit.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -244,6 +245,8 @@ export function buildProgram(): Command {
         progress: process.stderr,
       });
     });
+
+  program.addCommand(providerSimCommand());
 
   program
     .command('bench')
