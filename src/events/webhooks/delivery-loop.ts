@@ -1,15 +1,19 @@
 // Sends due webhook deliveries: one process at a time (an advisory lock), apart from job processing.
+//
+// A round claims due deliveries into the free sending slots. Rounds run when the database
+// says deliveries were committed (a NOTIFY, see delivery-lock.ts), when a slot frees while the
+// last round left some behind (a burst drains at the speed of the sends), and every
+// pollIntervalMs whatever happens: the poll takes retries whose time has come, leases that
+// ended, and anything a dropped connection's wake-up missed.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { Pool, PoolClient } from '../../db/pool.js';
+import type { Pool } from '../../db/pool.js';
+import { DeliveryLock } from './delivery-lock.js';
 import { type DueDelivery, claimDueDeliveries, recordAttempt } from './delivery-sql.js';
 import { storedDeliveryBody } from './payload.js';
 import { WEBHOOK_MAX_ATTEMPTS, nextRetryDelayMs } from './schedule.js';
 import { type SendOptions, type SendResult, sendWebhook } from './send.js';
 import { webhookHeaders } from './signing.js';
-
-// Its own lock, not the leader's: a slow round of sends never delays the relay or the
-// reconciler, and either may move to another process independently.
-const DELIVERY_LOCK_KEY = 7_414_220_006;
 
 /** The contract's timeout for one attempt. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -17,7 +21,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export interface DeliveryLoopOptions {
   pool: Pool;
   log: Logger;
-  /** how often due deliveries are looked for */
+  /** how often due deliveries are looked for without being told (retries, leases, missed wake-ups) */
   pollIntervalMs: number;
   /** RETRY_BASE_DELAY: the retry schedule is written for 1000 and scales with it */
   retryBaseDelayMs: number;
@@ -39,14 +43,19 @@ export function attemptOutcome(result: SendResult, attemptsMade: number, retryBa
   return delay === null ? { outcome: 'failed', nextAt: null } : { outcome: 'pending', nextAt: new Date(now + delay) };
 }
 
-/** Polls for due deliveries while holding the delivery lock, and sends them with bounded concurrency. */
+/** Claims due deliveries while holding the delivery lock, and sends them with bounded concurrency. */
 export class WebhookDeliveryLoop {
-  private lockClient: PoolClient | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly lock: DeliveryLock;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
   private ticking: Promise<void> | undefined;
+  // a wake-up came during a round: one more round follows it
+  private again = false;
+  // the last round filled every free slot, so more may be due: a slot that frees claims again
+  private backlog = false;
   private readonly inFlight = new Set<Promise<void>>();
   // aborts sends in flight at stop: an unanswered attempt is not recorded, and comes back when its lease ends
-  private shutdown = new AbortController();
+  private shutdown: AbortController;
   private stopped = true;
   private failing = false;
   private readonly concurrency: number;
@@ -55,43 +64,80 @@ export class WebhookDeliveryLoop {
   constructor(private readonly opts: DeliveryLoopOptions) {
     this.concurrency = opts.concurrency ?? 16;
     this.timeoutMs = opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+    this.shutdown = this.newShutdown();
+    this.lock = new DeliveryLock(opts.pool, {
+      notified: () => this.wake(),
+      // take the lock (and the wake-ups) back at once; if PostgreSQL is away, the poll retries
+      lost: () => this.wake(),
+    });
   }
 
-  /** Starts polling. */
+  /** Starts: a round now, then rounds on wake-ups and every pollIntervalMs. */
   start(): void {
     this.stopped = false;
-    if (this.shutdown.signal.aborted) this.shutdown = new AbortController();
-    const loop = () => {
-      this.ticking = this.tick().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollIntervalMs);
-      });
-    };
-    loop();
+    if (this.shutdown.signal.aborted) this.shutdown = this.newShutdown();
+    this.round();
   }
 
-  /** Stops polling, aborts sends in flight (they are tried again after their lease), releases the lock. */
+  /** Stops rounds, aborts sends in flight (they are tried again after their lease), releases the lock. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    clearTimeout(this.pollTimer);
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
     await this.ticking;
     this.shutdown.abort();
     await Promise.allSettled([...this.inFlight]);
-    const client = this.lockClient;
-    this.lockClient = undefined;
-    if (client) {
-      await client.query('SELECT pg_advisory_unlock($1::bigint)', [DELIVERY_LOCK_KEY]).catch(() => undefined);
-      client.release();
+    await this.lock.release();
+  }
+
+  /** Asks for a round as soon as possible. Wake-ups that come together make one round. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
     }
+    this.soon ??= setImmediate(() => {
+      this.soon = undefined;
+      this.round();
+    });
+  }
+
+  /** Runs a round, then the next one: at once if woken meanwhile, else after the poll interval. */
+  private round(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.pollTimer);
+    this.again = false;
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
+      if (this.stopped) return;
+      if (this.again) this.wake();
+      else this.pollTimer = setTimeout(() => this.round(), this.opts.pollIntervalMs);
+    });
   }
 
   /** One round: claim as many due deliveries as there are free slots and start sending them. */
   async tick(): Promise<void> {
     try {
-      if (!(await this.holdsLock())) return;
+      if (!(await this.lock.hold())) return;
       const free = this.concurrency - this.inFlight.size;
+      // Every slot busy: the next one to free claims (a slow target holds a slot, never a job worker).
+      if (free <= 0) {
+        this.backlog = true;
+        return;
+      }
       const due = await claimDueDeliveries(this.opts.pool, free, this.timeoutMs + 30_000);
+      this.backlog = due.length === free;
       for (const d of due) {
-        const p = this.deliver(d).finally(() => this.inFlight.delete(p));
+        const p = this.deliver(d).finally(() => {
+          this.inFlight.delete(p);
+          if (this.backlog) this.wake();
+        });
         this.inFlight.add(p);
       }
       if (this.failing) this.opts.log.info('webhook deliveries recovered');
@@ -107,33 +153,12 @@ export class WebhookDeliveryLoop {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async holdsLock(): Promise<boolean> {
-    if (this.lockClient) {
-      try {
-        await this.lockClient.query('SELECT 1');
-        return true;
-      } catch {
-        this.lockClient.release(true);
-        this.lockClient = undefined;
-      }
-    }
-    const client = await this.opts.pool.connect();
-    try {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [DELIVERY_LOCK_KEY]);
-      if (!rows[0]?.ok) {
-        client.release();
-        return false;
-      }
-      client.on('error', () => {
-        if (this.lockClient === client) this.lockClient = undefined;
-        client.release(true);
-      });
-      this.lockClient = client;
-      return true;
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
-    }
+  // Each send in flight listens for the abort (a closing request may linger a moment past its
+  // slot): a full set of slots is not the leak Node warns about past 10 listeners.
+  private newShutdown(): AbortController {
+    const shutdown = new AbortController();
+    setMaxListeners(2 * this.concurrency, shutdown.signal);
+    return shutdown;
   }
 
   private async deliver(d: DueDelivery): Promise<void> {
