@@ -39,7 +39,9 @@ export const bench: BenchModule = {
       await seed(env);
       log(`seeded ${JOBS} jobs of 100 tenants in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       const port = await freePort();
-      const api = spawnNode('enrichd api', [env.build.bin, 'api'], { env: env.enrichdEnv(env.prefix('listing'), { PORT: String(port) }) });
+      // BENCH_PROFILE_DIR=<dir>: the API runs under --cpu-prof, for finding where its time goes.
+      const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+      const api = spawnNode('enrichd api', [...profile, env.build.bin, 'api'], { env: env.enrichdEnv(env.prefix('listing'), { PORT: String(port) }) });
       await waitForHttp(`http://127.0.0.1:${port}/ready`, api);
       const token = await signToken(env.jwtSecret, { tenantId: BIG_TENANT, sub: 'bench', ttl: '2h' });
       const m = await withStealRetry(() => measure(port, token, env), 0.05, 2);
