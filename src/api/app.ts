@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config, RawEnv } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
@@ -33,6 +33,8 @@ import { processRoutes } from './routes/process.js';
 import { jobEventRoutes, tenantEventRoutes } from './routes/events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { runnerWebhookRoutes } from './routes/runner-webhook.js';
+import { providerWebhookRoutes } from './routes/provider-webhooks.js';
+import { usageRoutes } from './routes/usage.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -61,6 +63,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** what GET /metrics renders; the metrics above unless a supervisor merges its children's */
   renderMetrics?: RenderMetrics;
+  /** the provider variables (<PROVIDER>_WEBHOOK_SECRET for incoming provider webhooks) */
+  providerEnv?: RawEnv;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -148,11 +152,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => queue.close().catch(() => undefined));
   }
   const taskDeps = { queue, redis: deps.redis, webhookAllowPrivate: config.webhookAllowPrivate };
+  const providerWebhooks = { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, env: deps.providerEnv ?? {}, queue };
   const eventOpts = { pool: deps.pool, appRole: config.databaseAppRole, redisUrl: config.redisUrl, prefix: config.queuePrefix, log: deps.log };
   for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
     await app.register(
       async (scope) => {
         scope.addHook('onRequest', async (request) => {
+          // Provider callbacks on the runners' path (?provider=) are signed by HMAC, not a JWT.
+          if (isProviderCallback(request.routeOptions.url, request.query)) return;
           request.auth = await authenticator.authenticate(request.headers.authorization);
         });
         await jobRoutes(scope, { deps: createDeps, base: prefix, hidden });
@@ -162,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await jobTypeRoutes(scope, { registry: deps.registry, hidden });
         await jobEventRoutes(scope, { ...eventOpts, hidden });
         await planRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, base: prefix, hidden });
-        await runnerWebhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden, events: deps.events });
+        await runnerWebhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden, events: deps.events, providerWebhooks });
       },
       { prefix },
     );
@@ -182,10 +189,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await tenantEventRoutes(scope, { ...eventOpts, hidden: false });
       await webhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, allowPrivate: config.webhookAllowPrivate });
       await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
+      await usageRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
     },
     { prefix: '/v1' },
   );
+  // Provider callbacks authenticate by HMAC over the raw body: a scope with its own body parser.
+  await app.register(async (scope) => providerWebhookRoutes(scope, providerWebhooks), { prefix: '/v1' });
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis, accepting: deps.accepting ?? (() => true) });
   await app.register(metricsRoutes, { render: deps.renderMetrics ?? (() => metrics.render()) });
   return app;
+}
+
+/** Whether a request on the runners' webhook path is a provider callback (`?provider=`). */
+function isProviderCallback(url: string | undefined, query: unknown): boolean {
+  return url !== undefined && url.endsWith('/webhook') && typeof (query as { provider?: unknown } | null)?.provider === 'string';
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
-import type { Config } from '../config.js';
+import { type Config, type RawEnv, readDotenv } from '../config.js';
 import { type Pool, createPool } from '../db/pool.js';
 import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
 import { PgConnectionWatch } from '../observability/connection-watch.js';
@@ -26,6 +26,7 @@ import { Transitions } from '../queue/transitions.js';
 import { ProcessRunner } from '../queue/process-runner.js';
 import { WebhookDeliveryLoop } from '../events/webhooks/delivery-loop.js';
 import { webhookProgressHook } from '../events/webhooks/progress.js';
+import { createLookupService } from '../providers/lookup-wiring.js';
 
 export interface Services {
   config: Config;
@@ -97,15 +98,22 @@ export interface RunOptions {
   runStep?: StepRunner;
   /** what the API's /metrics renders; this process's registry unless a supervisor merges its children's */
   renderMetrics?: RenderMetrics;
+  /**
+   * the provider variables (<PROVIDER>_API_KEY, _BASE_URL, _WEBHOOK_SECRET, rate limits,
+   * TENANT_CREDIT_BUDGET); the environment over .env when absent (Config does not carry them)
+   */
+  providerEnv?: RawEnv;
 }
 
 /** Starts the asked-for parts on open services; the caller stops them with stopParts. */
 export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
   const parts: RunningParts = { workers: [] };
   const workerLog = s.log.child({ part: 'worker' });
+  const providerEnv = opts.providerEnv ?? { ...readDotenv(process.cwd()), ...process.env };
+  const lookups = createLookupService({ config: s.config, pool: s.pool, redis: s.redis, env: providerEnv, log: workerLog });
   const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow });
   const handlers = new Map([
-    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog }),
+    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog, lookups }),
     ...(opts.handlers ?? []),
   ]);
   // The process endpoint (CRON_SECRET set) runs tasks in the API process, chunks included.
@@ -120,6 +128,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
         chunkAttempts: s.config.chunkAttempts,
         backoff: s.config.retry,
         runStep: opts.runStep,
+        lookups,
         log: workerLog,
         metrics: s.metrics,
         events: s.events,
@@ -180,6 +189,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       metrics: s.metrics,
       events: s.events,
       renderMetrics: opts.renderMetrics,
+      providerEnv,
       processRunner: processing
         ? new ProcessRunner({
             config: s.config,

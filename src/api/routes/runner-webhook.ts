@@ -4,18 +4,22 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import { type Tx, withTenant } from '../../db/transaction.js';
-import { AppError, validationError } from '../../errors.js';
+import { AppError } from '../../errors.js';
+import { findJsonProblem } from '../../jobs/json-guard.js';
 import type { EventPublisher } from '../../events/stream.js';
 import { insertProgressDeliveries } from '../../events/webhooks/progress.js';
 import { type JobRow, toJob, toResultObject } from '../../jobs/job.js';
 import { type JobStatus, canTransition } from '../../jobs/status.js';
 import { errorResponse, jobResponse } from '../schemas/job.js';
+import { type ProviderWebhookDeps, receiveProviderWebhook, webhookAnswer } from './provider-webhooks.js';
 
 export interface RunnerWebhookRoutesOptions {
   pool: Pool;
   appRole: string;
   hidden: boolean;
   events?: EventPublisher;
+  /** provider callbacks (`?provider=`) on this path */
+  providerWebhooks: ProviderWebhookDeps;
 }
 
 const count = z.number().int().min(0);
@@ -66,8 +70,42 @@ const TARGET: Record<RunnerReport['event'], JobStatus> = { 'job.progress': 'runn
 // job.progress deliveries at most once a second per job from this process, as the chunk runner does.
 const PROGRESS_EVERY_MS = 1000;
 
-/** Registers POST /webhook; `?provider=` (provider callbacks) is answered 400 until that issue lands. */
+const providerOf = (query: unknown): string | undefined => {
+  const p = (query as { provider?: unknown } | null)?.provider;
+  return typeof p === 'string' ? p : undefined;
+};
+
+/**
+ * Registers POST /webhook: outside runners' reports (JWT), and with `?provider=` provider
+ * callbacks (HMAC over the raw body, as POST /v1/webhooks/providers/:provider).
+ */
 export async function runnerWebhookRoutes(app: FastifyInstance, opts: RunnerWebhookRoutesOptions): Promise<void> {
+  // A scope of its own: provider callbacks need the raw body, which the shared JSON parser drops.
+  await app.register(async (scope) => runnerWebhookRoute(scope, opts));
+}
+
+async function runnerWebhookRoute(app: FastifyInstance, opts: RunnerWebhookRoutesOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, raw, done) => {
+    if (providerOf(req.query) !== undefined) return done(null, raw);
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return done(new AppError('unsupported_media_type', 'The body is not JSON.'), undefined);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw as string);
+    } catch {
+      return done(new AppError('invalid_json', 'The body is not valid JSON.'), undefined);
+    }
+    const problem = findJsonProblem(value);
+    if (problem) return done(new AppError('invalid_json', `The body is not acceptable: ${problem.message}.`, [problem]), undefined);
+    done(null, value);
+  });
+  // Provider callbacks are answered before the runners' body schema is applied.
+  app.addHook('preValidation', async (request, reply) => {
+    const provider = providerOf(request.query);
+    if (provider === undefined) return;
+    const answer = await receiveProviderWebhook(opts.providerWebhooks, provider, request.headers, typeof request.body === 'string' ? request.body : '');
+    return reply.status(200).send(answer);
+  });
   const r = app.withTypeProvider<ZodTypeProvider>();
   const lastProgress = new Map<string, number>();
 
@@ -105,17 +143,14 @@ export async function runnerWebhookRoutes(app: FastifyInstance, opts: RunnerWebh
       summary: 'An outside runner reports on a job it runs',
       description:
         'job.progress: data {processed, total, succeeded?, failed?}; job.completed: data is the result; job.failed: data {message, code?}. ' +
-        'The job must be running (409 naming its status otherwise). `?provider=` (provider callbacks) is not supported yet: 400.',
+        'The job must be running (409 naming its status otherwise). With `?provider=<name>` this path takes provider callbacks instead: ' +
+        'no bearer; signed as POST /v1/webhooks/providers/{provider} describes, and answered {received, matched}.',
       security: [{ bearerAuth: [] }],
       querystring: z.object({ provider: z.string().max(100).optional() }),
       body,
-      response: { 200: jobResponse, 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse },
+      response: { 200: z.union([jobResponse, webhookAnswer]), 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse },
     },
   }, async (request) => {
-    if (request.query.provider !== undefined) {
-      // Provider callbacks (HMAC with <PROVIDER>_WEBHOOK_SECRET) belong to another issue.
-      throw validationError([{ path: 'provider', message: 'provider callbacks are not supported yet' }]);
-    }
     const report = request.body;
     const row = await withTenant(opts.pool, opts.appRole, request.auth.tenantId, (tx) => apply(tx, report));
     opts.events?.publish([{ type: report.event, row }]);

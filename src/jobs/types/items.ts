@@ -1,5 +1,6 @@
-// email_validation and company_data_update: one local step over a list of items in the payload.
+// email_validation and company_data_update (items in the payload), social_profile_discovery (one lead).
 import { z } from 'zod';
+import { isKnownProvider } from '../../enrich/steps/provider-step.js';
 import { jobType } from './job-type.js';
 
 const MAX_ITEMS = 10_000;
@@ -10,9 +11,25 @@ export const emailValidationPayload = z.strictObject({
   providerId: z.string().min(1).max(64).optional(),
 });
 
+const providerNames = z
+  .array(z.string().min(1).max(64).refine(isKnownProvider, { message: 'is not a known provider' }))
+  .min(1)
+  .max(10)
+  .describe('providers to ask, in waterfall order (default: every configured one that can answer)');
+const maxCredits = z.number().min(0).max(1_000_000_000).describe('the most credits this job may spend on provider lookups');
+
 /** company_data_update's payload. */
 export const companyDataUpdatePayload = z.strictObject({
   domains: z.array(z.string().max(2048)).min(1).max(MAX_ITEMS),
+  providers: providerNames.optional(),
+  maxCredits: maxCredits.optional(),
+});
+
+/** social_profile_discovery's payload. */
+export const socialProfileDiscoveryPayload = z.strictObject({
+  lead: z.looseObject({}).describe('entry columns (first_name, last_name, email, domain, company, ...)'),
+  providers: providerNames.optional(),
+  maxCredits: maxCredits.optional(),
 });
 
 export const emailValidationJob = jobType({
@@ -23,6 +40,12 @@ export const emailValidationJob = jobType({
 
 export const companyDataUpdate = jobType({
   name: 'company_data_update',
-  description: `Normalises up to ${MAX_ITEMS} company domains or URLs to their registrable domain.`,
+  description: `Normalises up to ${MAX_ITEMS} company domains or URLs to their registrable domain, and asks the configured company providers about each (a waterfall).`,
   payloadSchema: companyDataUpdatePayload,
+});
+
+export const socialProfileDiscovery = jobType({
+  name: 'social_profile_discovery',
+  description: 'Finds a lead\'s social profile through the configured providers (a waterfall); fails with provider_not_configured when none can answer.',
+  payloadSchema: socialProfileDiscoveryPayload,
 });

@@ -17,11 +17,13 @@ function onePlan<T extends { planId?: string; steps?: unknown[] }>(p: T, ctx: z.
 }
 
 const singleCurrent = z.strictObject({ lead, planId: z.uuid().optional(), steps: planStepsSchema.optional() }).superRefine(onePlan);
+const maxCredits = z.number().min(0).max(1_000_000_000).describe('the most credits this job may spend on provider lookups');
 const singleOlder = z.strictObject({
   leadId: z.union([z.string().min(1).max(200), z.number()]),
   providerId: z.string().min(1).max(64).optional(),
   enrichmentTypes,
   inputData: z.looseObject({}).default({}),
+  maxCredits: maxCredits.optional(),
 });
 
 /** single_lead_enrichment's payload: `{lead, planId | steps}`, or the older `{leadId, enrichmentTypes, inputData}`. */
@@ -43,6 +45,7 @@ const batchOlder = z.strictObject({
   providerId: z.string().min(1).max(64).optional(),
   enrichmentTypes,
   inputData: z.record(z.string(), z.looseObject({})).default({}),
+  maxCredits: maxCredits.optional(),
 });
 
 /** batch_lead_enrichment's payload: `{leads | leadIds, planId | steps}`, or the older `{leadIds, enrichmentTypes, inputData: {id: {...}}}`. */

@@ -1,7 +1,7 @@
 // The registry of job types: the API, OpenAPI, CLI and workers all read it.
 import { exportJob } from './export.js';
 import type { JobTypeDefinition } from './job-type.js';
-import { companyDataUpdate, emailValidationJob } from './items.js';
+import { companyDataUpdate, emailValidationJob, socialProfileDiscovery } from './items.js';
 import { batchLeadEnrichment, singleLeadEnrichment } from './leads.js';
 import { listEnrichment } from './list-enrichment.js';
 import { testJob } from './test-job.js';
@@ -44,6 +44,7 @@ export const BUILTIN_JOB_TYPES: JobTypeDefinition[] = [
   batchLeadEnrichment,
   emailValidationJob,
   companyDataUpdate,
+  socialProfileDiscovery,
   exportJob,
 ];
 

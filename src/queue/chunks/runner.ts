@@ -3,7 +3,8 @@ import type { Job as Task } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool.js';
 import { type Tx, withTenant } from '../../db/transaction.js';
-import { type EntryEnrichment, type PlanStep, type StepRunner, countOutcomes, enrichEntry, planStepsSchema } from '../../enrich/plan.js';
+import { type EntryEnrichment, type PlanStep, type StepRunner, StepDeferred, countOutcomes, enrichEntries, planStepsSchema } from '../../enrich/plan.js';
+import type { LookupService } from '../../providers/lookup.js';
 import type { Entry } from '../../enrich/entry.js';
 import { type BackoffPolicy, backoffDelay } from '../../jobs/backoff.js';
 import type { JobError, JobRow } from '../../jobs/job.js';
@@ -53,6 +54,10 @@ export interface ChunkRunnerOptions {
   backoff: BackoffPolicy;
   /** runs each step over an entry; the local steps unless a test replaces them */
   runStep?: StepRunner;
+  /** runs `provider` steps (paid lookups); absent: a provider step raises for each entry */
+  lookups?: LookupService;
+  /** provider lookups in flight at once per chunk (default 16) */
+  lookupConcurrency?: number;
   log: Logger;
   /** counts entries and list jobs' ends; absent where a test builds a runner without one */
   metrics?: Metrics;
@@ -63,6 +68,11 @@ export interface ChunkRunnerOptions {
 }
 
 const PROGRESS_EVERY_MS = 1000;
+/** The longest a deferred chunk waits before it looks again (a provider may name a far reset). */
+const MAX_DEFER_MS = 60_000;
+
+/** A chunk task's data with the count of its deferrals (waits that are not tries). */
+type DeferrableTaskData = TaskData & { deferrals?: number };
 
 /** What a chunk task did. */
 export type ChunkOutcome = 'done' | 'job_done' | 'skipped' | 'job_not_running';
@@ -89,11 +99,34 @@ export class ChunkRunner {
       }
       if (read.steps === null) return await this.endWithoutPlan(job, workerId);
       const steps = read.steps;
-      const enriched = read.entries.map((e) => enrichEntry(steps, e.data, this.opts.runStep));
-      return await this.commit(job, head.payload.listId!, chunk.seq, read.entries, enriched, read.errorThreshold, workerId);
+      const entries = read.entries;
+      const lookups = this.opts.lookups;
+      const enriched = await enrichEntries(
+        steps,
+        entries.map((e) => e.data),
+        {
+          runStep: this.opts.runStep,
+          provider: lookups && ((step, entry, i) => lookups.runStep(step, entry, { tenantId: job.tenantId, jobId: job.id, entryKey: entries[i]!.id })),
+          concurrency: this.opts.lookupConcurrency,
+        },
+      );
+      return await this.commit(job, head.payload.listId!, chunk.seq, entries, enriched, read.errorThreshold, workerId);
     } catch (err) {
+      if (err instanceof StepDeferred) return this.defer(task, err);
       return this.failed(task, head, err, workerId);
     }
+  }
+
+  /**
+   * A provider lookup must wait (a rate limit, a throttle, an answer due by webhook): the chunk
+   * commits nothing and its task goes back to the queue until then, holding no worker slot.
+   * The wait is not a try: the task counts its deferrals, and failed() discounts them. On the
+   * next run the entries answered meanwhile come from the cache (no call, no credit).
+   */
+  private async defer(task: Task<TaskData>, deferred: StepDeferred): Promise<never> {
+    const data = task.data as DeferrableTaskData;
+    await task.updateData({ ...data, deferrals: (data.deferrals ?? 0) + 1 } as DeferrableTaskData);
+    throw new RetryLater(Math.max(0, Math.min(MAX_DEFER_MS, deferred.retryAt - Date.now())), `chunk ${data.chunk!.seq} deferred: ${deferred.message}`);
   }
 
   private async read(tenantId: string, jobId: string, seq: number) {
@@ -198,7 +231,8 @@ export class ChunkRunner {
   /** A chunk that raised: tried again with backoff, and past its tries the job's attempt fails. */
   private async failed(task: Task<TaskData>, head: JobHead | undefined, err: unknown, workerId: string): Promise<ChunkOutcome> {
     const message = err instanceof Error ? err.message : String(err);
-    const tries = task.attemptsMade + 1;
+    // BullMQ counts a deferral (defer above) as a made attempt; it is not a try of the chunk.
+    const tries = task.attemptsMade + 1 - ((task.data as DeferrableTaskData).deferrals ?? 0);
     if (!head || tries < this.opts.chunkAttempts) {
       throw new RetryLater(backoffDelay(this.opts.backoff, tries), `chunk ${task.data.chunk!.seq} failed: ${message}`);
     }

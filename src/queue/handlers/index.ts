@@ -6,7 +6,8 @@ import type { ChunkScheduler } from '../chunks/scheduler.js';
 import type { JobQueue } from '../queue.js';
 import { exportHandler } from './export.js';
 import type { JobHandler } from './handler.js';
-import { batchLeadHandler, companyDataUpdateHandler, emailValidationHandler, singleLeadHandler } from './items.js';
+import type { LookupService } from '../../providers/lookup.js';
+import { batchLeadHandler, companyDataUpdateHandler, emailValidationHandler, singleLeadHandler, socialProfileDiscoveryHandler } from './items.js';
 import { listEnrichmentHandler } from './list-enrichment.js';
 import { runTestJob } from './test-job.js';
 
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   /** plans list jobs' chunks and keeps their window queued */
   chunks: ChunkScheduler;
   log: Logger;
+  /** provider lookups (paid); absent: jobs that need them report provider_not_configured */
+  lookups?: LookupService;
 }
 
 /** The built-in handlers. */
@@ -26,10 +29,11 @@ export function builtinHandlers(deps: HandlerDeps): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
     ['test_job', runTestJob],
     ['list_enrichment', listEnrichmentHandler(deps.chunks, deps.pool, deps.config.databaseAppRole)],
-    ['single_lead_enrichment', singleLeadHandler(deps.pool, deps.config.databaseAppRole)],
-    ['batch_lead_enrichment', batchLeadHandler(deps.pool, deps.config.databaseAppRole)],
+    ['single_lead_enrichment', singleLeadHandler(deps.pool, deps.config.databaseAppRole, { lookups: deps.lookups })],
+    ['batch_lead_enrichment', batchLeadHandler(deps.pool, deps.config.databaseAppRole, { lookups: deps.lookups })],
     ['email_validation', emailValidationHandler],
-    ['company_data_update', companyDataUpdateHandler],
+    ['company_data_update', companyDataUpdateHandler({ lookups: deps.lookups })],
+    ['social_profile_discovery', socialProfileDiscoveryHandler({ lookups: deps.lookups })],
     ['export', exportHandler(deps)],
   ]);
 }

@@ -1,0 +1,147 @@
+// The provider cache in PostgreSQL: answers kept per scope, provider, endpoint and normalised
+// input, and a claim row that makes concurrent identical lookups (in any process) one call.
+import { randomUUID } from 'node:crypto';
+import type { Pool } from '../../db/pool.js';
+
+/** How long answers are kept: hits long, clean misses shorter; throttles and errors never. */
+export const CACHE_TTL_MS = {
+  hit: 30 * 24 * 3600_000,
+  miss: 7 * 24 * 3600_000,
+  /** a lookup whose answer is due by webhook: asked again after this if none came */
+  queued: 15 * 60_000,
+} as const;
+
+/** Where a lookup is cached: `scope` is the tenant's id, or 'global' (PROVIDER_CACHE_SCOPE). */
+export interface CacheKey {
+  scope: string;
+  provider: string;
+  endpoint: string;
+  inputKey: string;
+}
+
+export type CachedAnswer = { state: 'hit'; value: string; details: Record<string, unknown> } | { state: 'miss' };
+
+/** What trying to claim a lookup found. */
+export type ClaimOutcome =
+  | { kind: 'claimed'; token: string }
+  | { kind: 'cached'; answer: CachedAnswer }
+  /** another caller is asking right now: wait for its answer */
+  | { kind: 'pending'; until: number }
+  /** the answer is due by webhook (asked at `since`, epoch ms) */
+  | { kind: 'queued'; until: number; since: number };
+
+// Claims the lookup, or reads what holds it, in one statement: a row inserted by another
+// transaction after this statement's snapshot is found by the INSERT but not by the read; the
+// caller then sees nothing and tries again.
+const CLAIM = `
+WITH claimed AS (
+  INSERT INTO provider_cache (scope, provider, endpoint, input_key, want, state, claim, expires_at)
+  VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 'pending', $6::text, now() + $7::int * interval '1 millisecond')
+  ON CONFLICT (scope, provider, endpoint, input_key) DO UPDATE SET
+    state = 'pending', claim = EXCLUDED.claim, value = NULL, details = NULL, request_id = NULL,
+    expires_at = EXCLUDED.expires_at, updated_at = now()
+  WHERE provider_cache.expires_at <= now()
+  RETURNING claim
+)
+SELECT c.claim, p.state, p.value, p.details,
+  (extract(epoch FROM p.expires_at) * 1000)::float8 AS expires_ms,
+  (extract(epoch FROM p.updated_at) * 1000)::float8 AS updated_ms,
+  p.expires_at <= now() AS expired
+FROM (SELECT 1) one
+LEFT JOIN claimed c ON true
+LEFT JOIN provider_cache p ON c.claim IS NULL AND p.scope = $1::text AND p.provider = $2::text AND p.endpoint = $3::text AND p.input_key = $4::text`;
+
+const COMPLETE = `
+UPDATE provider_cache SET state = $6::text, value = $7::text, details = $8::jsonb, claim = NULL, request_id = $9::text,
+  paid_by = $10::uuid, job_id = $11::uuid, entry_key = $12::text,
+  expires_at = now() + $13::bigint * interval '1 millisecond', updated_at = now()
+WHERE scope = $1::text AND provider = $2::text AND endpoint = $3::text AND input_key = $4::text AND claim = $5::text`;
+
+const RELEASE = `
+DELETE FROM provider_cache WHERE scope = $1::text AND provider = $2::text AND endpoint = $3::text AND input_key = $4::text AND claim = $5::text`;
+
+// A webhook's answer to a queued lookup: the row becomes a hit or a miss (once).
+const ANSWER_QUEUED = `
+UPDATE provider_cache SET state = $3::text, value = $4::text, details = $5::jsonb, request_id = NULL,
+  expires_at = now() + $6::bigint * interval '1 millisecond', updated_at = now()
+WHERE provider = $1::text AND request_id = $2::text AND state = 'queued'
+RETURNING want, endpoint, paid_by, job_id::text AS job_id, entry_key`;
+
+const QUEUED_WANT = `SELECT want FROM provider_cache WHERE provider = $1::text AND request_id = $2::text AND state = 'queued'`;
+
+/** Who asked a lookup whose answer came by webhook. */
+export interface QueuedLookup {
+  want: string;
+  endpoint: string;
+  paid_by: string | null;
+  job_id: string | null;
+  entry_key: string | null;
+}
+
+/** The cache's statements over the owner's pool (the cache spans tenants by design; see 0011). */
+export class ProviderCache {
+  constructor(
+    private readonly pool: Pool,
+    /** how long a claim holds before another caller may take it over (the claimer died) */
+    private readonly claimTtlMs: number,
+  ) {}
+
+  private args(k: CacheKey): string[] {
+    return [k.scope, k.provider, k.endpoint, k.inputKey];
+  }
+
+  /** Claims the lookup, or says what holds it: a fresh answer, a caller asking now, or a queued answer. */
+  async claim(k: CacheKey, want: string): Promise<ClaimOutcome> {
+    const token = randomUUID();
+    const { rows } = await this.pool.query<{
+      claim: string | null;
+      state: string | null;
+      value: string | null;
+      details: Record<string, unknown> | null;
+      expires_ms: number;
+      updated_ms: number;
+      expired: boolean | null;
+    }>(CLAIM, [...this.args(k), want, token, this.claimTtlMs]);
+    const row = rows[0];
+    if (row?.claim === token) return { kind: 'claimed', token };
+    // Gone (released by its claimer), just expired, or not yet visible: the next claim decides.
+    if (!row || row.state === null || row.expired) return { kind: 'pending', until: 0 };
+    if (row.state === 'hit') return { kind: 'cached', answer: { state: 'hit', value: row.value ?? '', details: row.details ?? {} } };
+    if (row.state === 'miss') return { kind: 'cached', answer: { state: 'miss' } };
+    if (row.state === 'queued') return { kind: 'queued', until: row.expires_ms, since: row.updated_ms };
+    return { kind: 'pending', until: row.expires_ms };
+  }
+
+  /** Stores the claimed lookup's answer (hit, miss, or queued for a webhook) and lets waiters read it. */
+  async complete(
+    k: CacheKey,
+    token: string,
+    answer: CachedAnswer | { state: 'queued'; requestId: string },
+    paidBy: { tenantId: string; jobId: string | null; entryKey: string | null },
+  ): Promise<void> {
+    const ttl = CACHE_TTL_MS[answer.state];
+    const value = answer.state === 'hit' ? answer.value : null;
+    const details = answer.state === 'hit' ? JSON.stringify(answer.details) : null;
+    const requestId = answer.state === 'queued' ? answer.requestId : null;
+    await this.pool.query(COMPLETE, [...this.args(k), token, answer.state, value, details, requestId, paidBy.tenantId, paidBy.jobId, paidBy.entryKey, ttl]);
+  }
+
+  /** Gives up the claim without keeping anything (a throttle, an error): the next caller asks. */
+  async release(k: CacheKey, token: string): Promise<void> {
+    await this.pool.query(RELEASE, [...this.args(k), token]);
+  }
+
+  /** The want of a queued lookup, or null when no lookup waits on this request id. */
+  async queuedWant(provider: string, requestId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ want: string }>(QUEUED_WANT, [provider, requestId]);
+    return rows[0]?.want ?? null;
+  }
+
+  /** Stores a webhook's answer to a queued lookup; null when none waited (unknown or answered already). */
+  async answerQueued(provider: string, requestId: string, answer: CachedAnswer): Promise<QueuedLookup | null> {
+    const value = answer.state === 'hit' ? answer.value : null;
+    const details = answer.state === 'hit' ? JSON.stringify(answer.details) : null;
+    const { rows } = await this.pool.query<QueuedLookup>(ANSWER_QUEUED, [provider, requestId, answer.state, value, details, CACHE_TTL_MS[answer.state]]);
+    return rows[0] ?? null;
+  }
+}

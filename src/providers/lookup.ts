@@ -1,0 +1,198 @@
+// Paid lookups for the `provider` step: a waterfall over providers, each call through the shared
+// rate limiter and the PostgreSQL cache (one call for concurrent identical lookups), every
+// attempt recorded, credits kept within the entry's, the job's and the tenant's budgets.
+import type { Logger } from 'pino';
+import type { Pool } from '../db/pool.js';
+import type { Entry } from '../enrich/entry.js';
+import { type ProviderPlanStep, type StepOutput, StepDeferred } from '../enrich/plan.js';
+import { type AcceptRule, type ProviderAttempt, type ProviderStepResult, type ProviderWant, accepts, providerLabel } from '../enrich/steps/provider-step.js';
+import { inputKey, lookupInputOf } from './cache/key.js';
+import type { CacheKey, ProviderCache } from './cache/store.js';
+import type { LookupInput, Provider, ProviderResult } from './provider.js';
+import type { ProviderRegistry } from './registry.js';
+import { type CallRecord, creditsSpent, recordCalls } from './usage/calls.js';
+
+/** What the lookups need of the shared rate limiter (src/providers/limits/limiter.ts). */
+export interface LookupRateLimiter {
+  acquire(provider: string, endpoint: string): Promise<{ granted: true } | { granted: false; retryAt: number; reason: 'rate_limit' | 'circuit_open' }>;
+  observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
+}
+
+export interface LookupServiceOptions {
+  registry: ProviderRegistry;
+  cache: ProviderCache;
+  /** absent: no limits are kept (tests of the waterfall alone) */
+  limiter?: LookupRateLimiter;
+  pool: Pool;
+  appRole: string;
+  /** PROVIDER_CACHE_SCOPE */
+  cacheScope: 'tenant' | 'global';
+  /** credits a tenant may spend per calendar month (UTC); unset: no budget */
+  tenantCreditBudget?: number;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Who a lookup is for: the tenant pays, the job and entry are recorded beside each attempt. */
+export interface LookupContext {
+  tenantId: string;
+  jobId: string | null;
+  /** the entry's id in a list, or the item's place in a job's payload */
+  entryKey: string | null;
+  signal?: AbortSignal;
+}
+
+/** How soon a lookup whose answer is due by webhook looks in the cache again. */
+export const QUEUED_RECHECK_MS = 1000;
+const QUEUED_RECHECK_MAX_MS = 30_000;
+/** When the limiter or the provider says wait without saying how long. */
+const DEFAULT_THROTTLE_MS = 1000;
+
+/** One provider's answer to one lookup, from the cache or a call. */
+interface Asked {
+  outcome: string;
+  credits: number;
+  latencyMs: number;
+  value?: string;
+  details?: Record<string, unknown>;
+  cached: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The lookups of one process; shared by its workers. */
+export class LookupService {
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LookupServiceOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The enabled providers (of those named, or all) that can answer a want. */
+  answering(want: ProviderWant, names?: readonly string[]): string[] {
+    const all = this.opts.registry.forWant(want).map((p) => p.name);
+    return names ? names.filter((n) => all.includes(n)) : all;
+  }
+
+  /** Runs a `provider` step over one entry; throws StepDeferred when it must wait. */
+  async runStep(step: ProviderPlanStep, entry: Entry, ctx: LookupContext): Promise<StepOutput> {
+    const o = step.options;
+    const result = await this.waterfall(o.providers, o.want, lookupInputOf(entry, o.want), ctx, { accept: o.accept, maxCreditsPerEntry: o.maxCreditsPerEntry, maxCredits: o.maxCredits });
+    return { result, label: providerLabel(result) };
+  }
+
+  /**
+   * Asks the providers in order and stops at the first accepted answer; a miss, an error, an
+   * exhausted quota or a forbidden subject falls through to the next. Throws StepDeferred when
+   * a provider is rate limited or throttled, or its answer is due by webhook.
+   */
+  async waterfall(
+    providers: readonly string[],
+    want: ProviderWant,
+    input: LookupInput,
+    ctx: LookupContext,
+    limits: { accept?: AcceptRule; maxCreditsPerEntry?: number; maxCredits?: number } = {},
+  ): Promise<ProviderStepResult> {
+    const attempts: ProviderAttempt[] = [];
+    const enabled = providers.map((n) => this.opts.registry.get(n)).filter((p): p is Provider => p !== undefined && p.wants.includes(want));
+    if (enabled.length === 0) return { value: null, answeredBy: null, attempts, stopped: 'provider_not_configured' };
+    const askable = enabled.map((p) => ({ p, endpoint: p.endpoint(input) })).filter((a): a is { p: Provider; endpoint: string } => a.endpoint !== null);
+    if (askable.length === 0) return { value: null, answeredBy: null, attempts, stopped: 'missing_input' };
+    let spent = 0;
+    for (const { p, endpoint } of askable) {
+      if (limits.maxCreditsPerEntry !== undefined && spent >= limits.maxCreditsPerEntry) return { value: null, answeredBy: null, attempts, stopped: 'budget_exhausted' };
+      if (await this.overBudget(ctx, limits.maxCredits)) return { value: null, answeredBy: null, attempts, stopped: 'budget_exhausted' };
+      const asked = await this.ask(p, endpoint, input, ctx);
+      spent += asked.credits;
+      attempts.push({ provider: p.name, outcome: asked.outcome, credits: asked.credits, latencyMs: asked.latencyMs, ...(asked.cached ? { cached: true } : {}) });
+      if (asked.outcome === 'hit' && asked.value !== undefined && accepts(limits.accept, asked.value, asked.details ?? {})) {
+        return { value: asked.value, answeredBy: p.name, attempts, details: asked.details ?? {} };
+      }
+    }
+    return { value: null, answeredBy: null, attempts };
+  }
+
+  /** Whether the job's or the tenant's budget is spent. */
+  private async overBudget(ctx: LookupContext, maxCredits: number | undefined): Promise<boolean> {
+    const tenantBudget = this.opts.tenantCreditBudget;
+    const jobBudget = ctx.jobId !== null ? maxCredits : undefined;
+    if (jobBudget === undefined && tenantBudget === undefined) return false;
+    const spent = await creditsSpent(this.opts.pool, this.opts.appRole, ctx.tenantId, jobBudget === undefined ? null : ctx.jobId, tenantBudget !== undefined);
+    return (jobBudget !== undefined && spent.job >= jobBudget) || (tenantBudget !== undefined && spent.tenant >= tenantBudget);
+  }
+
+  /** One provider's answer: from the cache, from another caller's call, or from a call of ours. */
+  private async ask(p: Provider, endpoint: string, input: LookupInput, ctx: LookupContext): Promise<Asked> {
+    const key: CacheKey = { scope: this.opts.cacheScope === 'global' ? 'global' : ctx.tenantId, provider: p.name, endpoint, inputKey: inputKey(input) };
+    let waitMs = 10;
+    for (;;) {
+      if (ctx.signal?.aborted) throw new Error('lookup aborted');
+      const claim = await this.opts.cache.claim(key, input.want);
+      if (claim.kind === 'cached') {
+        await this.record(ctx, p.name, endpoint, 'cache_hit', claim.answer.state, 0, 0);
+        return claim.answer.state === 'hit'
+          ? { outcome: 'hit', credits: 0, latencyMs: 0, value: claim.answer.value, details: claim.answer.details, cached: true }
+          : { outcome: 'miss', credits: 0, latencyMs: 0, cached: true };
+      }
+      if (claim.kind === 'queued') {
+        // Looked at again soon at first, then less often the longer the answer takes (at most 30 s apart).
+        const wait = Math.min(QUEUED_RECHECK_MAX_MS, Math.max(QUEUED_RECHECK_MS, (this.now() - claim.since) / 4));
+        throw new StepDeferred(Math.min(claim.until, this.now() + wait), `${p.name}: the answer is due by webhook`);
+      }
+      if (claim.kind === 'pending') {
+        // Another caller (here or in another process) is asking: its answer lands in the cache.
+        await sleep(Math.max(1, Math.min(waitMs, claim.until - this.now())));
+        waitMs = Math.min(waitMs * 2, 200);
+        continue;
+      }
+      return this.call(p, endpoint, input, ctx, key, claim.token);
+    }
+  }
+
+  /** Calls the provider under our claim, within its rate limit, and stores what may be kept. */
+  private async call(p: Provider, endpoint: string, input: LookupInput, ctx: LookupContext, key: CacheKey, token: string): Promise<Asked> {
+    const release = () => this.opts.cache.release(key, token);
+    let result: ProviderResult;
+    try {
+      const granted = (await this.opts.limiter?.acquire(p.name, endpoint)) ?? { granted: true as const };
+      if (!granted.granted) {
+        await release();
+        // An open circuit (quota spent) falls through to the next provider; a rate limit waits.
+        if (granted.reason === 'circuit_open') return { outcome: 'circuit_open', credits: 0, latencyMs: 0, cached: false };
+        throw new StepDeferred(granted.retryAt, `${p.name} ${endpoint}: ${granted.reason}`);
+      }
+      result = await p.lookup(input, { signal: ctx.signal });
+    } catch (err) {
+      if (!(err instanceof StepDeferred)) await release().catch(() => undefined);
+      throw err;
+    }
+    await this.opts.limiter?.observe(p.name, endpoint, result).catch((err: Error) => this.opts.log.warn({ err: { message: err.message }, provider: p.name }, 'rate limiter observe failed'));
+    await this.record(ctx, p.name, endpoint, 'call', result.outcome, result.credits, result.latencyMs);
+    const paidBy = { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey };
+    const asked: Asked = { outcome: result.outcome, credits: result.credits, latencyMs: result.latencyMs, cached: false };
+    switch (result.outcome) {
+      case 'hit':
+        await this.opts.cache.complete(key, token, { state: 'hit', value: result.value, details: result.details }, paidBy);
+        return { ...asked, value: result.value, details: result.details };
+      case 'miss':
+      case 'forbidden_subject':
+        // A subject the provider must not process is, for this provider, a lasting miss.
+        await this.opts.cache.complete(key, token, { state: 'miss' }, paidBy);
+        return asked;
+      case 'queued':
+        await this.opts.cache.complete(key, token, { state: 'queued', requestId: result.requestId }, paidBy);
+        throw new StepDeferred(this.now() + QUEUED_RECHECK_MS, `${p.name}: the answer is due by webhook`);
+      case 'throttled':
+        await release();
+        throw new StepDeferred(result.retryAt ?? this.now() + (result.retryAfterMs ?? DEFAULT_THROTTLE_MS), `${p.name} ${endpoint}: throttled`);
+      default:
+        // Errors and exhausted quotas are never kept: the next caller asks again.
+        await release();
+        return asked;
+    }
+  }
+
+  private async record(ctx: LookupContext, provider: string, endpoint: string, kind: CallRecord['kind'], outcome: string, credits: number, latencyMs: number): Promise<void> {
+    await recordCalls(this.opts.pool, this.opts.appRole, [{ tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey, provider, endpoint, kind, outcome, credits, latencyMs }]);
+  }
+}
