@@ -114,10 +114,11 @@ function figuresC(m: Measured<Pair>): Figure[] {
 
 // ---------- shared steps ----------
 
-/** Starts `enrichd api` on a free port and waits until it is ready. */
+/** Starts `enrichd api` on a free port and waits until it is ready (under --cpu-prof with BENCH_PROFILE_DIR). */
 async function startApi(env: BenchEnv, prefix: string): Promise<{ api: Child; port: number }> {
   const port = await freePort();
-  const api = spawnNode('enrichd api', [env.build.bin, 'api'], { env: env.enrichdEnv(prefix, { PORT: String(port) }) });
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const api = spawnNode('enrichd api', [...profile, env.build.bin, 'api'], { env: env.enrichdEnv(prefix, { PORT: String(port) }) });
   await waitForHttp(`http://127.0.0.1:${port}/ready`, api);
   return { api, port };
 }
