@@ -331,6 +331,9 @@ async function startLatency(env: BenchEnv): Promise<Latencies> {
       seg['insert->start']!.push(started - created);
       seg['start->handler']!.push(t1 - started);
     }
+    const first = Math.min(...sent.values());
+    const slow = [...sent].flatMap(([id, t0]) => (stamps.has(id) ? [[t0 - first, stamps.get(id)! - t0] as const] : [])).sort((a, b) => b[1] - a[1]).slice(0, 40);
+    log(`slowest (sent at ms: latency): ${slow.sort((a, b) => a[0] - b[0]).map(([at, l]) => `${at.toFixed(0)}:${l.toFixed(0)}`).join(' ')}`);
     for (const [k, v] of Object.entries(seg)) log(`${k}: p50 ${percentile(v, 50).toFixed(2)} p95 ${percentile(v, 95).toFixed(2)} p99 ${percentile(v, 99).toFixed(2)} ms`);
   }
   agent.destroy();

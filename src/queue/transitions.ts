@@ -150,9 +150,11 @@ export class Transitions {
   private readonly ops: Batcher<Op, OpResult>;
 
   constructor(private readonly pool: Pool) {
-    // One batch at a time: what arrives meanwhile goes together in the next, so batches grow
-    // with load instead of splitting into more, smaller transactions.
-    this.ops = new Batcher({ maxBatch: 1000, maxInFlight: 1, run: (items) => this.run(items) });
+    // Two batches at a time: what arrives meanwhile goes together in the next, so batches grow
+    // with load instead of splitting into more, smaller transactions, and a start need not
+    // wait behind a finish still committing (one at a time: bench dispatch (c) 3,849 jobs/s;
+    // two: 4,675, with PostgreSQL's commit latency on the critical path of every job).
+    this.ops = new Batcher({ maxBatch: 1000, maxInFlight: 2, run: (items) => this.run(items) });
   }
 
   /** Starts an attempt; null when the job is not startable (finished, cancelled, or unknown). */
