@@ -174,6 +174,10 @@ export class Transitions {
       if (op.kind === 'start') starts.push(op);
       else finishes.push(op.outcome);
     }
+    // Rows are locked in id order in both statements, so two batches in flight that share a
+    // job (a duplicate delivery) wait for each other instead of deadlocking.
+    starts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    finishes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // Finishes first: a stale duplicate start of a job finishing in the same batch then finds
     // it finished, instead of handing it back and discarding the attempt that just succeeded.
     const queries = [
