@@ -36,7 +36,6 @@ export class Leadership {
       } catch (err) {
         this.watch?.failed(err);
         this.drop();
-        this.log.warn('leader connection lost; leadership released');
       }
     }
     const client = await this.pool.connect();
@@ -76,10 +75,13 @@ export class Leadership {
     client.release();
   }
 
+  /** Lets go of a lock connection that failed (an error event, or a failed check), once. */
   private drop(): void {
     const client = this.client;
     this.client = undefined;
     clearInterval(this.keepalive);
-    client?.release(true);
+    if (!client) return;
+    client.release(true);
+    this.log.warn('leader connection lost; leadership released');
   }
 }

@@ -129,13 +129,10 @@ export async function listRoutes(app: FastifyInstance, opts: ListRoutesOptions):
     let imported: ImportedList;
     if (body instanceof Readable) {
       const name = request.query.name ?? `upload ${new Date().toISOString()}`;
-      try {
-        imported = await importCsv(pool, { tenantId, name }, body);
-      } catch (err) {
-        // The rest of the upload is being discarded: do not keep the connection for another request.
-        void reply.header('connection', 'close');
-        throw err;
-      }
+      // A refused file is answered at once while the rest of its upload is read and discarded
+      // (importCsv resumes the body): closing the connection instead would cut a client still
+      // sending, which then sees EPIPE rather than the 400 that names the bad line.
+      imported = await importCsv(pool, { tenantId, name }, body);
     } else {
       const { name, entries } = request.body;
       imported = await importEntries(pool, { tenantId, name }, entries);
