@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { ConfigError, type RawEnv } from './config-error.js';
+import { type ProviderSettings, loadProviderSettings, loadTenantCreditBudget, loadWebhookSecrets } from './providers/config.js';
+import { type RateLimitSettings, loadRateLimitSettings } from './providers/limits/config.js';
 
 const intMs = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 const BOOL_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
@@ -56,9 +59,7 @@ const schema = z.object({
   RETRY_BASE_DELAY: intMs(1000, 0),
   RETRY_MAX_DELAY: intMs(300000, 0),
   RETRY_BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(100).default(2),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(10),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
-  RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(0).default(1000),
+  // RATE_LIMIT_PER_* and the provider variables are read by src/providers (config and limits/config)
   PROVIDER_CACHE_SCOPE: z.enum(['tenant', 'global']).default('tenant'),
   TENANT_MAX_ACTIVE: z.coerce.number().int().min(0).default(0),
   WEBHOOK_ALLOW_PRIVATE: bool(false),
@@ -86,7 +87,7 @@ function describeIssue(issue: z.core.$ZodIssue, value: string | undefined): stri
   }
 }
 
-export type RawEnv = Record<string, string | undefined>;
+export { ConfigError, type RawEnv } from './config-error.js';
 
 /** The whole typed configuration of an enrichd process. */
 export interface Config {
@@ -109,7 +110,14 @@ export interface Config {
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
   retry: { baseDelayMs: number; maxDelayMs: number; multiplier: number };
-  rateLimit: { perSecond: number; perMinute: number; perHour: number };
+  /** provider keys, base URLs, generic providers and the call timeout; a provider is on when its key is set */
+  providers: ProviderSettings;
+  /** RATE_LIMIT_* defaults, per-provider limits and scopes, the window margin, the circuit's open time */
+  rateLimits: RateLimitSettings;
+  /** <PROVIDER>_WEBHOOK_SECRET by lower-case provider name: verifies incoming provider webhooks */
+  providerWebhookSecrets: Record<string, string>;
+  /** TENANT_CREDIT_BUDGET: credits one tenant may spend per calendar month (UTC); undefined: no budget */
+  tenantCreditBudget: number | undefined;
   providerCacheScope: 'tenant' | 'global';
   tenantMaxActive: number;
   webhookAllowPrivate: boolean;
@@ -119,17 +127,6 @@ export interface Config {
   /** tries of one chunk (with backoff) before its job's attempt fails */
   chunkAttempts: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-}
-
-/** A configuration problem: names the variable and why, in one line. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly reason: string,
-  ) {
-    super(`invalid configuration: ${variable} ${reason}`);
-    this.name = 'ConfigError';
-  }
 }
 
 /** Reads `.env` from a directory, if present; an absent file is an empty set. */
@@ -178,7 +175,10 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     stalledIntervalMs: e.STALLED_INTERVAL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL,
     retry: { baseDelayMs: e.RETRY_BASE_DELAY, maxDelayMs: e.RETRY_MAX_DELAY, multiplier: e.RETRY_BACKOFF_MULTIPLIER },
-    rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, perMinute: e.RATE_LIMIT_PER_MINUTE, perHour: e.RATE_LIMIT_PER_HOUR },
+    providers: loadProviderSettings(merged),
+    rateLimits: loadRateLimitSettings(merged),
+    providerWebhookSecrets: loadWebhookSecrets(merged),
+    tenantCreditBudget: loadTenantCreditBudget(merged),
     providerCacheScope: e.PROVIDER_CACHE_SCOPE,
     tenantMaxActive: e.TENANT_MAX_ACTIVE,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config, RawEnv } from '../config.js';
+import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { AppError } from '../errors.js';
 import type { JobTypeRegistry } from '../jobs/types/registry.js';
@@ -63,8 +63,6 @@ export interface AppDeps {
   metrics?: Metrics;
   /** what GET /metrics renders; the metrics above unless a supervisor merges its children's */
   renderMetrics?: RenderMetrics;
-  /** the provider variables (<PROVIDER>_WEBHOOK_SECRET for incoming provider webhooks) */
-  providerEnv?: RawEnv;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -152,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => queue.close().catch(() => undefined));
   }
   const taskDeps = { queue, redis: deps.redis, webhookAllowPrivate: config.webhookAllowPrivate };
-  const providerWebhooks = { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, env: deps.providerEnv ?? {}, queue };
+  const providerWebhooks = { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, secrets: config.providerWebhookSecrets, queue };
   const eventOpts = { pool: deps.pool, appRole: config.databaseAppRole, redisUrl: config.redisUrl, prefix: config.queuePrefix, log: deps.log };
   for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
     await app.register(

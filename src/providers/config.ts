@@ -1,6 +1,6 @@
 // Provider settings from the environment: keys, base URLs, webhook secrets, and generic providers as data.
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, type RawEnv } from '../config.js';
+import { ConfigError, type RawEnv } from '../config-error.js';
 import { type GenericProviderDefinition, genericProvidersSchema } from './adapters/generic-http-schema.js';
 
 export const BUILT_IN_PROVIDERS = ['hunter', 'apollo', 'pdl', 'prospeo', 'clearbit'] as const;
@@ -93,4 +93,28 @@ export function loadProviderSettings(env: RawEnv): ProviderSettings {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 120_000) throw new ConfigError('PROVIDER_TIMEOUT_MS', `must be an integer from 1 to 120000 (got "${timeout}")`);
   }
   return { builtIn, generic, timeoutMs };
+}
+
+const WEBHOOK_SECRET = /^([A-Z][A-Z0-9_]*)_WEBHOOK_SECRET$/;
+
+/** Every <PROVIDER>_WEBHOOK_SECRET that is set, by lower-case provider name (incoming provider webhooks). */
+export function loadWebhookSecrets(env: RawEnv): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(env)) {
+    const name = WEBHOOK_SECRET.exec(variable)?.[1];
+    if (name !== undefined && isSet(value)) secrets[name.toLowerCase()] = value;
+  }
+  return secrets;
+}
+
+/**
+ * TENANT_CREDIT_BUDGET (this module's own variable): credits one tenant may spend on provider
+ * lookups per calendar month (UTC); unset: no budget.
+ */
+export function loadTenantCreditBudget(env: RawEnv): number | undefined {
+  const raw = env.TENANT_CREDIT_BUDGET;
+  if (!isSet(raw)) return undefined;
+  const n = Number(raw.trim());
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError('TENANT_CREDIT_BUDGET', `must be a number of credits, 0 or more (got "${raw.slice(0, 40)}")`);
+  return n;
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
-import { type Config, type RawEnv, readDotenv } from '../config.js';
+import type { Config } from '../config.js';
 import { type Pool, createPool } from '../db/pool.js';
 import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
 import { PgConnectionWatch } from '../observability/connection-watch.js';
@@ -98,19 +98,13 @@ export interface RunOptions {
   runStep?: StepRunner;
   /** what the API's /metrics renders; this process's registry unless a supervisor merges its children's */
   renderMetrics?: RenderMetrics;
-  /**
-   * the provider variables (<PROVIDER>_API_KEY, _BASE_URL, _WEBHOOK_SECRET, rate limits,
-   * TENANT_CREDIT_BUDGET); the environment over .env when absent (Config does not carry them)
-   */
-  providerEnv?: RawEnv;
 }
 
 /** Starts the asked-for parts on open services; the caller stops them with stopParts. */
 export async function startParts(s: Services, opts: RunOptions, accepting: () => boolean): Promise<RunningParts> {
   const parts: RunningParts = { workers: [] };
   const workerLog = s.log.child({ part: 'worker' });
-  const providerEnv = opts.providerEnv ?? { ...readDotenv(process.cwd()), ...process.env };
-  const lookups = createLookupService({ config: s.config, pool: s.pool, redis: s.redis, env: providerEnv, log: workerLog });
+  const lookups = createLookupService({ config: s.config, pool: s.pool, redis: s.redis, log: workerLog });
   const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow });
   const handlers = new Map([
     ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog, lookups }),
@@ -189,7 +183,6 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       metrics: s.metrics,
       events: s.events,
       renderMetrics: opts.renderMetrics,
-      providerEnv,
       processRunner: processing
         ? new ProcessRunner({
             config: s.config,

@@ -30,14 +30,14 @@ export async function startProviderSystem(opts: ProviderSystemOptions): Promise<
   const sim = await startProviderSim({ seed: 'tests', ...opts.sim });
   const db = await createTestDatabase('prov');
   const prefix = testPrefix('prov');
-  const config = testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...opts.env });
-  const services = openServices(config, pino({ level: 'silent' }));
   const providerEnv: RawEnv = { ...opts.providerEnv };
   for (const p of opts.providers) {
     providerEnv[`${p.toUpperCase()}_API_KEY`] = `test-key-${p}`;
     providerEnv[`${p.toUpperCase()}_BASE_URL`] = sim.env[`${p.toUpperCase()}_BASE_URL`];
   }
-  const parts = await startParts(services, { api: true, leader: true, workers: opts.workers ?? 1, providerEnv }, () => true);
+  const config = testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...providerEnv, ...opts.env });
+  const services = openServices(config, pino({ level: 'silent' }));
+  const parts = await startParts(services, { api: true, leader: true, workers: opts.workers ?? 1 }, () => true);
   const app = parts.app!;
   if (opts.listen) await app.listen({ port: 0, host: '127.0.0.1' });
   else await app.ready();

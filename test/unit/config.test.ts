@@ -33,7 +33,7 @@ describe('loadConfig defaults', () => {
     expect(c.gracefulShutdownTimeoutMs).toBe(30000);
     expect(c.stalledIntervalMs).toBe(30000);
     expect(c.retry).toEqual({ baseDelayMs: 1000, maxDelayMs: 300000, multiplier: 2 });
-    expect(c.rateLimit).toEqual({ perSecond: 10, perMinute: 100, perHour: 1000 });
+    expect(c.rateLimits.defaults).toEqual({ second: 10, minute: 100, hour: 1000 });
     expect(c.providerCacheScope).toBe('tenant');
     expect(c.tenantMaxActive).toBe(0);
     expect(c.webhookAllowPrivate).toBe(false);

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { RawEnv } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import { withTenant } from '../../db/transaction.js';
 import { type JobQueue, chunkTaskId } from '../../queue/queue.js';
@@ -39,8 +38,8 @@ export interface ProviderWebhookDeps {
   redis: Redis;
   /** QUEUE_PREFIX: replay ids live under it */
   prefix: string;
-  /** the variables holding <PROVIDER>_WEBHOOK_SECRET */
-  env: RawEnv;
+  /** <PROVIDER>_WEBHOOK_SECRET by lower-case provider name */
+  secrets: Record<string, string>;
   /** where the waiting chunk's task is, to run it now rather than at its next look */
   queue?: JobQueue;
   now?: () => number;
@@ -79,7 +78,7 @@ export async function receiveProviderWebhook(
   rawBody: string,
 ): Promise<WebhookAnswer> {
   const name = provider.toLowerCase();
-  const secret = deps.env[`${name.toUpperCase()}_WEBHOOK_SECRET`];
+  const secret = Object.hasOwn(deps.secrets, name) ? deps.secrets[name] : undefined;
   const parser = PARSERS[name];
   if (!isKnownProvider(name) || !parser || secret === undefined || secret.trim() === '') {
     throw validationError([{ path: 'provider', message: `${name.slice(0, 64)} has no webhook configured (a provider that answers by webhook, and its <PROVIDER>_WEBHOOK_SECRET)` }], 'No webhook is configured for this provider.');

@@ -10,7 +10,7 @@
 //                                                         arrival at the provider stays inside it
 //   PROVIDER_CIRCUIT_OPEN_MS                              how long quota exhaustion without a known
 //                                                         reset keeps a provider's circuit open (1 h)
-import { ConfigError, type RawEnv } from '../../config.js';
+import { ConfigError, type RawEnv } from '../../config-error.js';
 import { DEFAULT_CIRCUIT_OPEN_MS, DEFAULT_MARGIN_MS, type RateLimiterOptions } from './limiter.js';
 import { RATE_WINDOWS, type RateWindow, type WindowLimits } from './windows.js';
 
