@@ -1,13 +1,16 @@
-// Jobs that are not chunked (lead jobs, company_data_update, social_profile_discovery) wait out a
-// deferred lookup inside their attempt: the attempt is not spent, though its worker slot is held.
+// Jobs that are not chunked (lead jobs, company_data_update, social_profile_discovery) and a
+// deferred lookup: a short wait is slept out inside the attempt, a longer one ends the attempt
+// with the StepDeferred, which the worker turns into a hand-back that spends no attempt and
+// holds no worker slot (src/queue/worker-runtime.ts); answers that arrive meanwhile are read
+// from the cache on the next run.
 import { StepDeferred } from '../enrich/plan.js';
 
-/** Longest single wait before trying again (the limiter may name a far reset). */
-const MAX_WAIT_MS = 30_000;
+/** Waits up to this long inside the attempt; a longer wait gives the worker slot back. */
+export const INLINE_WAIT_MS = 1_000;
 
 /**
- * Runs fn until it is not deferred, sleeping until each StepDeferred's retryAt; answers that
- * arrived meanwhile come from the cache on the next run. Ends early when the signal aborts.
+ * Runs fn until it is not deferred, sleeping out deferrals of at most INLINE_WAIT_MS and
+ * rethrowing longer ones. Ends early when the signal aborts.
  */
 export async function untilAnswered<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   for (;;) {
@@ -15,7 +18,8 @@ export async function untilAnswered<T>(fn: () => Promise<T>, signal?: AbortSigna
       return await fn();
     } catch (err) {
       if (!(err instanceof StepDeferred)) throw err;
-      const ms = Math.max(5, Math.min(MAX_WAIT_MS, err.retryAt - Date.now()));
+      const ms = Math.max(5, err.retryAt - Date.now());
+      if (ms > INLINE_WAIT_MS) throw err;
       await new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         const onAbort = () => {

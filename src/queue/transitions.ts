@@ -102,6 +102,10 @@ export interface AttemptOutcome {
   retryAt?: Date | null;
   /** progress counters to set; unset keeps the handler's own */
   progress?: { total?: number; processed: number; succeeded: number; failed: number } | null;
+  /** to pending only: the attempt is given back (a deferral: waiting for a provider is not a try) */
+  unspend?: boolean;
+  /** the event's message when there is no error (a deferral says what it waits for) */
+  note?: string;
 }
 
 // Ends a batch of attempts. Only the attempt that is still current may end it: a stale
@@ -109,11 +113,12 @@ export interface AttemptOutcome {
 const FINISH_ATTEMPTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[],
-                       $7::int[], $8::int[], $9::int[], $10::text[], $15::int[])
-    AS t(id, attempt, to_status, result, last_error, retry_at, processed, succeeded, failed, worker_id, total)
+                       $7::int[], $8::int[], $9::int[], $10::text[], $15::int[], $17::bool[], $18::text[])
+    AS t(id, attempt, to_status, result, last_error, retry_at, processed, succeeded, failed, worker_id, total, unspend, note)
 ), upd AS (
   UPDATE enrichment_jobs j SET
     status = i.to_status,
+    attempts = CASE WHEN i.unspend AND i.to_status = 'pending' THEN j.attempts - 1 ELSE j.attempts END,
     result = CASE WHEN i.to_status = 'completed' THEN i.result ELSE j.result END,
     last_error = COALESCE(i.last_error, j.last_error),
     retry_at = i.retry_at,
@@ -127,10 +132,10 @@ WITH input AS (
   WHERE j.id = i.id AND j.status <> ALL($14::text[]) AND j.attempts = i.attempt
     AND i.to_status = ANY(CASE i.to_status WHEN 'completed' THEN $11::text[] WHEN 'retrying' THEN $12::text[]
                                            WHEN 'failed' THEN $13::text[] ELSE $16::text[] END)
-  RETURNING ${JOB_COLUMNS.map((c) => `j.${c}`).join(', ')}, i.to_status, i.worker_id AS by_worker, i.last_error AS error
+  RETURNING ${JOB_COLUMNS.map((c) => `j.${c}`).join(', ')}, i.to_status, i.worker_id AS by_worker, i.last_error AS error, i.note
 ), events AS (
   INSERT INTO enrichment_job_events (job_id, tenant_id, from_status, to_status, attempt, worker_id, message)
-  SELECT id, tenant_id, 'running', to_status, attempts, by_worker, error->>'message' FROM upd
+  SELECT id, tenant_id, 'running', to_status, attempts, by_worker, COALESCE(error->>'message', note) FROM upd
 )
 SELECT ${JOB_COLUMNS.join(', ')} FROM upd`;
 
@@ -207,7 +212,7 @@ function startStatement(items: { id: string; workerId: string }[]): QueryConfig 
 
 function finishStatement(items: AttemptOutcome[]): QueryConfig {
   return {
-    name: 'enrichd_finish_attempts_v4',
+    name: 'enrichd_finish_attempts_v5',
     text: FINISH_ATTEMPTS,
     values: [
       items.map((o) => o.id),
@@ -226,6 +231,8 @@ function finishStatement(items: AttemptOutcome[]): QueryConfig {
       NOT_RUNNING,
       items.map((o) => o.progress?.total ?? null),
       FROM_RUNNING('pending'),
+      items.map((o) => o.unspend === true),
+      items.map((o) => o.note ?? null),
     ],
   };
 }

@@ -18,6 +18,7 @@ import { QUEUE_NAME, type TaskData } from './queue.js';
 import { createRedis, isRedisConnectionError, redisReady } from './redis.js';
 import { CHUNKED_TYPES } from '../jobs/list-chunks.js';
 import { RetryLater } from './retry-later.js';
+import { StepDeferred } from '../enrich/plan.js';
 import { type StartedAttempt, Transitions } from './transitions.js';
 
 export interface WorkerRuntimeOptions {
@@ -50,6 +51,8 @@ const STOPPED = `
 UPDATE enrichment_workers SET stopped_at = now(), in_flight = 0, processed = $2::bigint WHERE id = $1::text`;
 
 const MAX_ERROR_MESSAGE = 2000;
+/** The longest a deferred job's task waits before it looks again (a provider may name a far reset). */
+const MAX_DEFER_MS = 60_000;
 
 /** BullMQ settings of every worker of ours: a retried task waits our backoff (RetryLater), not its own. */
 export const TASK_SETTINGS = {
@@ -240,6 +243,7 @@ export class WorkerRuntime {
 
   private async fail(row: JobRow, err: unknown, singleItem: boolean): Promise<void> {
     if (err instanceof ShuttingDown) return this.handBack(row);
+    if (err instanceof StepDeferred) return this.defer(row, err);
     const error = toJobError(err);
     const attemptInRound = row.attempts - row.round_base;
     const permanent = err instanceof PermanentJobError;
@@ -284,6 +288,20 @@ export class WorkerRuntime {
     const applied = await this.transitions.finish({ id: row.id, attempt: row.attempts, workerId: this.id, to: 'pending', error });
     if (applied) this.log.info({ jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts, from: 'running', to: 'pending' }, 'job transition');
     throw new RetryLater(0, error.message);
+  }
+
+  /**
+   * A provider lookup must wait longer than an attempt should hold its slot (a rate limit, a
+   * throttle, an answer due by webhook): the job goes back to pending with its attempt given
+   * back (waiting is not a try), and its task returns to the queue when the wait ends.
+   */
+  private async defer(row: JobRow, deferred: StepDeferred): Promise<never | void> {
+    const delayMs = Math.max(0, Math.min(MAX_DEFER_MS, deferred.retryAt - Date.now()));
+    const note = `deferred ${delayMs} ms: ${deferred.message}`.slice(0, MAX_ERROR_MESSAGE);
+    const applied = await this.transitions.finish({ id: row.id, attempt: row.attempts, workerId: this.id, to: 'pending', unspend: true, note });
+    if (!applied) return; // cancelled or handed back meanwhile: nothing to wait for
+    this.log.info({ jobId: row.id, tenantId: row.tenant_id, type: row.type, attempt: row.attempts, from: 'running', to: 'pending', delayMs, reason: deferred.message }, 'job transition');
+    throw new RetryLater(delayMs, note);
   }
 
   private backoffPolicy(type: string): BackoffPolicy {
