@@ -48,6 +48,9 @@ const QUEUED_RECHECK_MAX_MS = 30_000;
 /** When the limiter or the provider says wait without saying how long. */
 const DEFAULT_THROTTLE_MS = 1000;
 
+/** The most attempt records written in one statement. */
+const RECORD_BATCH_MAX = 500;
+
 /** One provider's answer to one lookup, from the cache or a call. */
 interface Asked {
   outcome: string;
@@ -192,7 +195,37 @@ export class LookupService {
     }
   }
 
-  private async record(ctx: LookupContext, provider: string, endpoint: string, kind: CallRecord['kind'], outcome: string, credits: number, latencyMs: number): Promise<void> {
-    await recordCalls(this.opts.pool, this.opts.appRole, [{ tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey, provider, endpoint, kind, outcome, credits, latencyMs }]);
+  /**
+   * Records one attempt; resolves once it is committed. Records that arrive while a write is in
+   * flight go out together in the next one (a group commit): one statement and one commit for
+   * many lookups, and still no lookup returns before its record is kept.
+   */
+  private record(ctx: LookupContext, provider: string, endpoint: string, kind: CallRecord['kind'], outcome: string, credits: number, latencyMs: number): Promise<void> {
+    const rec: CallRecord = { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey, provider, endpoint, kind, outcome, credits, latencyMs };
+    return new Promise<void>((resolve, reject) => {
+      this.unwritten.push({ rec, resolve, reject });
+      if (!this.writing) void this.writeRecords();
+    });
+  }
+
+  private readonly unwritten: { rec: CallRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  /** Writes the waiting records, a batch at a time, until none wait. */
+  private async writeRecords(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.unwritten.length > 0) {
+        const batch = this.unwritten.splice(0, RECORD_BATCH_MAX);
+        try {
+          await recordCalls(this.opts.pool, this.opts.appRole, batch.map((b) => b.rec));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 }

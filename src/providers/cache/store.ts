@@ -51,11 +51,17 @@ FROM (SELECT 1) one
 LEFT JOIN claimed c ON true
 LEFT JOIN provider_cache p ON c.claim IS NULL AND p.scope = $1::text AND p.provider = $2::text AND p.endpoint = $3::text AND p.input_key = $4::text`;
 
+// Completes many claimed lookups in one statement (each row still only under its own claim).
 const COMPLETE = `
-UPDATE provider_cache SET state = $6::text, value = $7::text, details = $8::jsonb, claim = NULL, request_id = $9::text,
-  paid_by = $10::uuid, job_id = $11::uuid, entry_key = $12::text,
-  expires_at = now() + $13::bigint * interval '1 millisecond', updated_at = now()
-WHERE scope = $1::text AND provider = $2::text AND endpoint = $3::text AND input_key = $4::text AND claim = $5::text`;
+UPDATE provider_cache p SET state = r.state, value = r.value, details = r.details, claim = NULL, request_id = r.request_id,
+  paid_by = r.paid_by, job_id = r.job_id, entry_key = r.entry_key,
+  expires_at = now() + r.ttl * interval '1 millisecond', updated_at = now()
+FROM json_to_recordset($1::json) AS r(scope text, provider text, endpoint text, input_key text, claim text, state text, value text,
+  details jsonb, request_id text, paid_by uuid, job_id uuid, entry_key text, ttl bigint)
+WHERE p.scope = r.scope AND p.provider = r.provider AND p.endpoint = r.endpoint AND p.input_key = r.input_key AND p.claim = r.claim`;
+
+/** The most completions written in one statement. */
+const COMPLETE_BATCH_MAX = 500;
 
 const RELEASE = `
 DELETE FROM provider_cache WHERE scope = $1::text AND provider = $2::text AND endpoint = $3::text AND input_key = $4::text AND claim = $5::text`;
@@ -119,11 +125,47 @@ export class ProviderCache {
     answer: CachedAnswer | { state: 'queued'; requestId: string },
     paidBy: { tenantId: string; jobId: string | null; entryKey: string | null },
   ): Promise<void> {
-    const ttl = CACHE_TTL_MS[answer.state];
-    const value = answer.state === 'hit' ? answer.value : null;
-    const details = answer.state === 'hit' ? JSON.stringify(answer.details) : null;
-    const requestId = answer.state === 'queued' ? answer.requestId : null;
-    await this.pool.query(COMPLETE, [...this.args(k), token, answer.state, value, details, requestId, paidBy.tenantId, paidBy.jobId, paidBy.entryKey, ttl]);
+    const row = {
+      scope: k.scope,
+      provider: k.provider,
+      endpoint: k.endpoint,
+      input_key: k.inputKey,
+      claim: token,
+      state: answer.state,
+      value: answer.state === 'hit' ? answer.value : null,
+      details: answer.state === 'hit' ? answer.details : null,
+      request_id: answer.state === 'queued' ? answer.requestId : null,
+      paid_by: paidBy.tenantId,
+      job_id: paidBy.jobId,
+      entry_key: paidBy.entryKey,
+      ttl: CACHE_TTL_MS[answer.state],
+    };
+    // A group commit: completions that arrive while a write is in flight go out together in the
+    // next one; each caller resolves once its own row is committed.
+    return new Promise<void>((resolve, reject) => {
+      this.uncompleted.push({ row, resolve, reject });
+      if (!this.completing) void this.writeCompletions();
+    });
+  }
+
+  private readonly uncompleted: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private completing = false;
+
+  private async writeCompletions(): Promise<void> {
+    this.completing = true;
+    try {
+      while (this.uncompleted.length > 0) {
+        const batch = this.uncompleted.splice(0, COMPLETE_BATCH_MAX);
+        try {
+          await this.pool.query(COMPLETE, [JSON.stringify(batch.map((b) => b.row))]);
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.completing = false;
+    }
   }
 
   /** Gives up the claim without keeping anything (a throttle, an error): the next caller asks. */
