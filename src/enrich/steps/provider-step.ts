@@ -1,5 +1,6 @@
 // The `provider` step: its options (a waterfall of providers, what is wanted, an accept rule),
 // the names it may use, and the accept rule itself. Running it is src/providers/lookup.ts.
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { BUILT_IN_PROVIDERS } from '../../providers/config.js';
 
@@ -19,19 +20,22 @@ export function isKnownProvider(name: string): boolean {
 export const PROVIDER_WANTS = ['email', 'phone', 'company', 'social'] as const;
 export type ProviderWant = (typeof PROVIDER_WANTS)[number];
 
+// A tenant's pattern runs in shared workers: one with nested repetition ((a+)+, (a|a)*) can
+// backtrack for minutes on a short value, so such patterns are refused when the plan is saved
+// (safe-regex2's star-height check, the one Fastify's router uses for route patterns).
 const validRegex = (s: string) => {
   try {
     new RegExp(s, 'u');
-    return true;
   } catch {
     return false;
   }
+  return safeRegex(s);
 };
 
 /** When an answer is accepted (default: any non-empty value). */
 export const acceptSchema = z.strictObject({
   /** the value must match this regular expression (Unicode, case-sensitive) */
-  pattern: z.string().min(1).max(500).refine(validRegex, { message: 'must be a valid regular expression' }).optional(),
+  pattern: z.string().min(1).max(500).refine(validRegex, { message: 'must be a valid regular expression without nested repetition such as (a+)+' }).optional(),
   /** the provider's own confidence (score, confidence, or likelihood x 10), 0..100, must be at least this */
   minScore: z.number().min(0).max(100).optional(),
 });
@@ -79,11 +83,14 @@ function scoreOf(details: Record<string, unknown>): number | null {
   return typeof details.likelihood === 'number' ? details.likelihood * 10 : null;
 }
 
+const MAX_TESTED_LENGTH = 2_000;
+
 /** Whether a hit's value is accepted by the rule. */
 export function accepts(rule: AcceptRule | undefined, value: string, details: Record<string, unknown>): boolean {
   if (value.trim() === '') return false;
   if (!rule) return true;
-  if (rule.pattern !== undefined && !new RegExp(rule.pattern, 'u').test(value)) return false;
+  // Values are short (an email, a phone, a URL); the cap bounds a pattern's work whatever it is.
+  if (rule.pattern !== undefined && (value.length > MAX_TESTED_LENGTH || !new RegExp(rule.pattern, 'u').test(value))) return false;
   if (rule.minScore !== undefined) {
     const score = scoreOf(details);
     if (score === null || score < rule.minScore) return false;

@@ -17,6 +17,14 @@ describe('provider step options', () => {
     expect(want.error!.issues[0]!.path.join('.')).toBe('steps.0.options.want');
     const regex = createPlanBody.safeParse({ name: 'p', steps: [{ type: 'provider', options: { providers: ['pdl'], want: 'email', accept: { pattern: '(' } } }] });
     expect(regex.error!.issues[0]!.path.join('.')).toBe('steps.0.options.accept.pattern');
+    // nested repetition could backtrack for minutes in a shared worker: refused at save
+    for (const pattern of ['(a+)+$', '^(\\w+\\s?)*$']) {
+      const risky = createPlanBody.safeParse({ name: 'p', steps: [{ type: 'provider', options: { providers: ['pdl'], want: 'email', accept: { pattern } } }] });
+      expect(risky.success, pattern).toBe(false);
+      expect(risky.error!.issues[0]!.message).toMatch(/nested repetition/);
+    }
+    const fine = createPlanBody.safeParse({ name: 'p', steps: [{ type: 'provider', options: { providers: ['pdl'], want: 'email', accept: { pattern: '^[^@]+@acme\\.(com|io)$' } } }] });
+    expect(fine.success).toBe(true);
   });
 });
 
