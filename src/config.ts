@@ -8,6 +8,7 @@ import { type ProviderSettings, loadProviderSettings, loadTenantCreditBudget, lo
 import { type RateLimitSettings, loadRateLimitSettings } from './providers/limits/config.js';
 
 const intMs = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+const days = (def: number) => z.coerce.number().int().min(1).max(3650).default(def);
 const BOOL_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 const bool = (def: boolean) =>
   z
@@ -66,6 +67,14 @@ const schema = z.object({
   SUBMIT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
   LIST_CHUNK_WINDOW: z.coerce.number().int().min(1).max(1000).default(4),
   CHUNK_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  // Retention (src/retention/sweep.ts): days kept, bounded so a typo cannot mean "forever" or "at once"
+  RETENTION_JOBS_DAYS: days(30),
+  RETENTION_DELIVERIES_DAYS: days(30),
+  RETENTION_EXPORTS_DAYS: days(7),
+  RETENTION_AUDIT_DAYS: days(365),
+  RETENTION_PROVIDER_CALLS_DAYS: days(400),
+  RETENTION_SWEEP_INTERVAL: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEBUG: z.string().optional(),
 });
@@ -126,7 +135,26 @@ export interface Config {
   listChunkWindow: number;
   /** tries of one chunk (with backoff) before its job's attempt fails */
   chunkAttempts: number;
+  /** RETENTION_*: how long finished work is kept, and how the leader's sweep deletes it */
+  retention: RetentionConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Days each kind of record is kept, and the sweep's pace. */
+export interface RetentionConfig {
+  /** finished jobs (by completion), with their events, entry results, chunks, deliveries and exports */
+  jobsDays: number;
+  /** finished webhook deliveries (and their attempts), by creation */
+  deliveriesDays: number;
+  /** finished exports (rows and file parts), by creation */
+  exportsDays: number;
+  auditDays: number;
+  /** provider call records (usage and credits), by time */
+  providerCallsDays: number;
+  /** ms between sweeps */
+  sweepIntervalMs: number;
+  /** most rows one DELETE removes */
+  batchSize: number;
 }
 
 /** Reads `.env` from a directory, if present; an absent file is an empty set. */
@@ -185,6 +213,15 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     submitBatchMax: e.SUBMIT_BATCH_MAX,
     listChunkWindow: e.LIST_CHUNK_WINDOW,
     chunkAttempts: e.CHUNK_ATTEMPTS,
+    retention: {
+      jobsDays: e.RETENTION_JOBS_DAYS,
+      deliveriesDays: e.RETENTION_DELIVERIES_DAYS,
+      exportsDays: e.RETENTION_EXPORTS_DAYS,
+      auditDays: e.RETENTION_AUDIT_DAYS,
+      providerCallsDays: e.RETENTION_PROVIDER_CALLS_DAYS,
+      sweepIntervalMs: e.RETENTION_SWEEP_INTERVAL,
+      batchSize: e.RETENTION_BATCH_SIZE,
+    },
     logLevel: debugOn ? 'debug' : e.LOG_LEVEL,
   };
 }

@@ -35,6 +35,9 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { runnerWebhookRoutes } from './routes/runner-webhook.js';
 import { providerWebhookRoutes } from './routes/provider-webhooks.js';
 import { usageRoutes } from './routes/usage.js';
+import { auditRoutes } from './routes/audit.js';
+import { registerAuditHooks } from '../audit/hook.js';
+import { AuditWriter } from '../audit/writer.js';
 import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -63,6 +66,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** what GET /metrics renders; the metrics above unless a supervisor merges its children's */
   renderMetrics?: RenderMetrics;
+  /** where audit records go; one on `pool` when absent */
+  auditWriter?: AuditWriter;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -135,6 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const authenticator = new Authenticator({ ...config.jwt, secret: config.jwt.secret }, deps.pool);
   app.decorateRequest('auth', null as unknown as AuthContext);
+  // Every state-changing call of a tenant token goes to the audit trail, written in batches.
+  const auditWriter = deps.auditWriter ?? new AuditWriter({ pool: deps.pool, log: deps.log });
+  registerAuditHooks(app, auditWriter);
+  app.addHook('onClose', async () => auditWriter.drain());
 
   const createDeps = {
     pool: deps.pool,
@@ -188,6 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await webhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, allowPrivate: config.webhookAllowPrivate });
       await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
       await usageRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
+      await auditRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
     },
     { prefix: '/v1' },
   );

@@ -11,6 +11,8 @@ import { Reconciler } from './reconciler.js';
 import { redisReady } from './redis.js';
 import { relayUndispatched } from './relay.js';
 import { WorkerSweep } from './worker-sweep.js';
+import type { RetentionConfig } from '../config.js';
+import { RetentionSweep } from '../retention/sweep.js';
 
 export interface LeaderLoopOptions {
   pool: Pool;
@@ -29,6 +31,8 @@ export interface LeaderLoopOptions {
   chunks?: ChunkScheduler;
   /** told whether PostgreSQL answered each tick, so its loss and return are logged */
   pgWatch?: PgConnectionWatch;
+  /** RETENTION_*: the retention sweep runs at most every sweepIntervalMs; absent, it does not run */
+  retention?: RetentionConfig;
 }
 
 /** Relay, epoch check, worker sweep and reconcile sweep on a timer, only while this process leads. */
@@ -36,6 +40,9 @@ export class LeaderLoop {
   private readonly leadership: Leadership;
   private readonly reconciler: Reconciler;
   private readonly workerSweep: WorkerSweep;
+  private readonly retention: RetentionSweep | undefined;
+  private retentionRun: Promise<void> | undefined;
+  private lastRetention = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
@@ -61,6 +68,7 @@ export class LeaderLoop {
       healthCheckIntervalMs: opts.healthCheckIntervalMs,
       log: opts.log,
     });
+    if (opts.retention) this.retention = new RetentionSweep({ pool: opts.pool, retention: opts.retention, log: opts.log });
   }
 
   /** Starts ticking. */
@@ -78,7 +86,9 @@ export class LeaderLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.retention?.stop();
     await this.running;
+    await this.retentionRun;
     await this.leadership.release();
   }
 
@@ -97,10 +107,28 @@ export class LeaderLoop {
     }
   }
 
+  /**
+   * The retention sweep needs only PostgreSQL and runs beside the tick, not in it, so its
+   * deletes (up to its time budget) never hold back the relay; one run at a time.
+   */
+  private startRetention(): void {
+    const interval = this.opts.retention?.sweepIntervalMs ?? 0;
+    if (!this.retention || this.retentionRun || Date.now() - this.lastRetention < interval) return;
+    this.lastRetention = Date.now();
+    this.retentionRun = this.retention
+      .run()
+      .then(() => undefined)
+      .catch((err: unknown) => this.opts.log.warn({ err: { message: (err as Error).message } }, 'retention sweep failed; retrying next interval'))
+      .finally(() => {
+        this.retentionRun = undefined;
+      });
+  }
+
   /** One round of the leader's duties; errors are logged once per streak. */
   async tick(): Promise<void> {
     try {
       if (!(await this.probeLeadership())) return;
+      this.startRetention();
       if (!redisReady(this.opts.redis)) return;
       const relayed = await relayUndispatched(this.opts.pool, this.opts.dispatcher);
       if (relayed > 0) this.opts.log.info({ jobs: relayed }, 'relay queued undispatched jobs');

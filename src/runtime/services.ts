@@ -143,6 +143,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       log: s.log.child({ part: 'leader' }),
       chunks: chunkScheduler,
       pgWatch: s.pgWatch,
+      retention: s.config.retention,
     });
     parts.leader.start();
     parts.webhooks = new WebhookDeliveryLoop({
