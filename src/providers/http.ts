@@ -1,4 +1,8 @@
-// One JSON call to a provider over the global fetch, with a timeout, turned into facts adapters map.
+// One JSON call to a provider over node:http(s) through keep-alive agents, with a timeout, turned
+// into facts adapters map. Not the global fetch: undici's web-streams path costs several times
+// the CPU per call of a plain request on a kept-alive socket, and every lookup pays it.
+import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupInput, ProviderOutcome, ProviderResult, RateLimitObservation } from './provider.js';
 import { failure } from './provider.js';
 
@@ -12,36 +16,106 @@ export interface JsonRequest {
   signal?: AbortSignal;
 }
 
+/** Response headers by case-insensitive name (a fetch Headers object also fits). */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 /** What came back: a response (any status), or no response at all. */
 export type JsonAnswer =
-  | { kind: 'response'; status: number; headers: Headers; body: unknown; latencyMs: number }
+  | { kind: 'response'; status: number; headers: ResponseHeaders; body: unknown; latencyMs: number }
   | { kind: 'no_response'; timedOut: boolean; message: string; latencyMs: number };
 
-/** Sends one request; never throws. A body that is not JSON is kept as its text. */
+// Sockets are kept between calls (a TLS handshake per lookup would cost more than the lookup).
+// Idle ones close after 4 s, before a server's usual 5 s keep-alive timeout can race a reuse.
+const AGENT_OPTIONS = { keepAlive: true, timeout: 4_000, scheduling: 'lifo' } as const;
+const httpAgent = new HttpAgent(AGENT_OPTIONS);
+const httpsAgent = new HttpsAgent(AGENT_OPTIONS);
+
+/** Node's lower-cased header object read as ResponseHeaders (repeated headers joined as fetch does). */
+function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
+  return {
+    get(name) {
+      const v = raw[name.toLowerCase()];
+      if (v === undefined) return null;
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}
+
+/** A body that is not JSON (a proxy's HTML error page) is kept as its text: adapters map by status. */
+function parseBody(raw: string): unknown {
+  if (raw === '') return null;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** Sends the request and reads the whole response; rejects on a network error or when `abort` fires. */
+function exchange(req: JsonRequest, headers: Record<string, string>, payload: string | undefined, onAbort: (cancel: (err: Error) => void) => void): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const url = new URL(req.url);
+    const https = url.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
+    const out = send(url, { method: req.method, headers, agent: https ? httpsAgent : httpAgent }, (res: IncomingMessage) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(parts).toString('utf8') }));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error('response aborted')));
+    });
+    out.on('error', reject);
+    onAbort((err) => {
+      out.destroy(err);
+      reject(err);
+    });
+    out.end(payload);
+  });
+}
+
+/** Sends one request; never throws. */
 export async function sendJson(req: JsonRequest, now: () => number = Date.now): Promise<JsonAnswer> {
   const started = now();
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   let payload: string | undefined;
   if (req.body !== undefined) {
     payload = JSON.stringify(req.body);
     headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
   }
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => void) | undefined;
   try {
-    const res = await fetch(req.url, { method: req.method, headers, body: payload, signal });
-    const raw = await res.text();
-    let body: unknown = raw;
-    try {
-      body = raw === '' ? null : JSON.parse(raw);
-    } catch {
-      // not JSON (a proxy's HTML error page): adapters see the text and map by status
-    }
-    return { kind: 'response', status: res.status, headers: res.headers, body, latencyMs: now() - started };
+    if (req.signal?.aborted) throw new Error('aborted');
+    const res = await exchange(req, headers, payload, (cancel) => {
+      // The timeout covers the whole exchange, body included, as AbortSignal.timeout did.
+      timer = setTimeout(() => {
+        timedOut = true;
+        cancel(new Error('timeout'));
+      }, req.timeoutMs);
+      const signal = req.signal;
+      if (signal) {
+        const onAbort = () => cancel(new Error('aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+    });
+    return { kind: 'response', status: res.status, headers: headersOf(res.headers), body: parseBody(res.text), latencyMs: now() - started };
   } catch (err) {
-    const timedOut = timeout.aborted;
     const message = timedOut ? `no answer within ${req.timeoutMs} ms` : req.signal?.aborted ? 'aborted' : `request failed: ${(err as Error).message}`;
     return { kind: 'no_response', timedOut, message, latencyMs: now() - started };
+  } finally {
+    clearTimeout(timer);
+    unlisten?.();
   }
 }
 
@@ -67,7 +141,7 @@ export function notAskable(provider: string, input: LookupInput): ProviderResult
 }
 
 /** Retry-After as ms: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(headers: Headers, now: number): number | null {
+export function retryAfterMs(headers: ResponseHeaders, now: number): number | null {
   const v = headers.get('retry-after')?.trim();
   if (!v) return null;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
@@ -76,7 +150,7 @@ export function retryAfterMs(headers: Headers, now: number): number | null {
 }
 
 /** A header as a finite number, or undefined. */
-export function numberHeader(headers: Headers, name: string): number | undefined {
+export function numberHeader(headers: ResponseHeaders, name: string): number | undefined {
   const v = headers.get(name);
   if (v === null || v.trim() === '') return undefined;
   const n = Number(v);

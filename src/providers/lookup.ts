@@ -6,15 +6,20 @@ import type { Pool } from '../db/pool.js';
 import type { Entry } from '../enrich/entry.js';
 import { type ProviderPlanStep, type StepOutput, StepDeferred } from '../enrich/plan.js';
 import { type AcceptRule, type ProviderAttempt, type ProviderStepResult, type ProviderWant, accepts, providerLabel } from '../enrich/steps/provider-step.js';
+import { Batcher } from '../util/batcher.js';
 import { inputKey, lookupInputOf } from './cache/key.js';
 import type { CacheKey, ProviderCache } from './cache/store.js';
 import type { LookupInput, Provider, ProviderResult } from './provider.js';
 import type { ProviderRegistry } from './registry.js';
 import { type CallRecord, creditsSpent, recordCalls } from './usage/calls.js';
 
+type Acquired = { granted: true } | { granted: false; retryAt: number; reason: 'rate_limit' | 'circuit_open' };
+
 /** What the lookups need of the shared rate limiter (src/providers/limits/limiter.ts). */
 export interface LookupRateLimiter {
-  acquire(provider: string, endpoint: string): Promise<{ granted: true } | { granted: false; retryAt: number; reason: 'rate_limit' | 'circuit_open' }>;
+  acquire(provider: string, endpoint: string): Promise<Acquired>;
+  /** many acquire calls in one round trip; when present, concurrent lookups share one */
+  acquireMany?(provider: string, endpoint: string, count: number): Promise<Acquired[]>;
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ const DEFAULT_THROTTLE_MS = 1000;
 
 /** The most attempt records written in one statement. */
 const RECORD_BATCH_MAX = 500;
+/** The most call slots asked of the limiter in one script call. */
+const ACQUIRE_BATCH_MAX = 500;
 
 /** One provider's answer to one lookup, from the cache or a call. */
 interface Asked {
@@ -157,7 +164,7 @@ export class LookupService {
     const release = () => this.opts.cache.release(key, token);
     let result: ProviderResult;
     try {
-      const granted = (await this.opts.limiter?.acquire(p.name, endpoint)) ?? { granted: true as const };
+      const granted = await this.acquire(p.name, endpoint);
       if (!granted.granted) {
         await release();
         // An open circuit (quota spent) falls through to the next provider; a rate limit waits.
@@ -170,29 +177,55 @@ export class LookupService {
       throw err;
     }
     await this.opts.limiter?.observe(p.name, endpoint, result).catch((err: Error) => this.opts.log.warn({ err: { message: err.message }, provider: p.name }, 'rate limiter observe failed'));
+    // Recorded before the cache keeps the answer: an answer anyone can read was paid for on record.
     await this.record(ctx, p.name, endpoint, 'call', result.outcome, result.credits, result.latencyMs);
-    const paidBy = { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey };
+    await this.keep(key, token, result, { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey });
     const asked: Asked = { outcome: result.outcome, credits: result.credits, latencyMs: result.latencyMs, cached: false };
     switch (result.outcome) {
       case 'hit':
-        await this.opts.cache.complete(key, token, { state: 'hit', value: result.value, details: result.details }, paidBy);
         return { ...asked, value: result.value, details: result.details };
+      case 'queued':
+        throw new StepDeferred(this.now() + QUEUED_RECHECK_MS, `${p.name}: the answer is due by webhook`);
+      case 'throttled':
+        throw new StepDeferred(result.retryAt ?? this.now() + (result.retryAfterMs ?? DEFAULT_THROTTLE_MS), `${p.name} ${endpoint}: throttled`);
+      default:
+        return asked;
+    }
+  }
+
+  /** Stores what may be kept of a call under our claim, or gives the claim up. */
+  private async keep(key: CacheKey, token: string, result: ProviderResult, paidBy: { tenantId: string; jobId: string | null; entryKey: string | null }): Promise<void> {
+    switch (result.outcome) {
+      case 'hit':
+        return this.opts.cache.complete(key, token, { state: 'hit', value: result.value, details: result.details }, paidBy);
       case 'miss':
       case 'forbidden_subject':
         // A subject the provider must not process is, for this provider, a lasting miss.
-        await this.opts.cache.complete(key, token, { state: 'miss' }, paidBy);
-        return asked;
+        return this.opts.cache.complete(key, token, { state: 'miss' }, paidBy);
       case 'queued':
-        await this.opts.cache.complete(key, token, { state: 'queued', requestId: result.requestId }, paidBy);
-        throw new StepDeferred(this.now() + QUEUED_RECHECK_MS, `${p.name}: the answer is due by webhook`);
-      case 'throttled':
-        await release();
-        throw new StepDeferred(result.retryAt ?? this.now() + (result.retryAfterMs ?? DEFAULT_THROTTLE_MS), `${p.name} ${endpoint}: throttled`);
+        return this.opts.cache.complete(key, token, { state: 'queued', requestId: result.requestId }, paidBy);
       default:
-        // Errors and exhausted quotas are never kept: the next caller asks again.
-        await release();
-        return asked;
+        // Throttles, errors and exhausted quotas are never kept: the next caller asks again.
+        return this.opts.cache.release(key, token);
     }
+  }
+
+  /** Batched acquires per provider and endpoint (the slots asked while the last script call was in flight). */
+  private readonly acquirers = new Map<string, Batcher<null, Acquired>>();
+
+  /** A call slot of the provider's endpoint from the shared limiter (always, without one). */
+  private acquire(provider: string, endpoint: string): Promise<Acquired> {
+    const limiter = this.opts.limiter;
+    if (!limiter) return Promise.resolve({ granted: true });
+    const many = limiter.acquireMany?.bind(limiter);
+    if (!many) return limiter.acquire(provider, endpoint);
+    const id = `${provider}\u0000${endpoint}`;
+    let batcher = this.acquirers.get(id);
+    if (!batcher) {
+      batcher = new Batcher<null, Acquired>({ maxBatch: ACQUIRE_BATCH_MAX, maxInFlight: 1, run: (asks) => many(provider, endpoint, asks.length) });
+      this.acquirers.set(id, batcher);
+    }
+    return batcher.add(null);
   }
 
   /**
@@ -202,30 +235,15 @@ export class LookupService {
    */
   private record(ctx: LookupContext, provider: string, endpoint: string, kind: CallRecord['kind'], outcome: string, credits: number, latencyMs: number): Promise<void> {
     const rec: CallRecord = { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey, provider, endpoint, kind, outcome, credits, latencyMs };
-    return new Promise<void>((resolve, reject) => {
-      this.unwritten.push({ rec, resolve, reject });
-      if (!this.writing) void this.writeRecords();
-    });
+    return this.records.add(rec);
   }
 
-  private readonly unwritten: { rec: CallRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private writing = false;
-
-  /** Writes the waiting records, a batch at a time, until none wait. */
-  private async writeRecords(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.unwritten.length > 0) {
-        const batch = this.unwritten.splice(0, RECORD_BATCH_MAX);
-        try {
-          await recordCalls(this.opts.pool, this.opts.appRole, batch.map((b) => b.rec));
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
-  }
+  private readonly records = new Batcher<CallRecord, void>({
+    maxBatch: RECORD_BATCH_MAX,
+    maxInFlight: 1,
+    run: async (recs) => {
+      await recordCalls(this.opts.pool, this.opts.appRole, recs);
+      return recs.map(() => undefined);
+    },
+  });
 }

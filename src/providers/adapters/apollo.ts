@@ -1,5 +1,5 @@
 // Apollo People Enrichment (POST /people/match): email, LinkedIn profile, or company of one person.
-import { type JsonAnswer, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, record, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
+import { type JsonAnswer, type ResponseHeaders, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, record, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
 import {
   type AdapterOptions,
   DEFAULT_TIMEOUT_MS,
@@ -25,7 +25,7 @@ export const APOLLO_BASE_URL = 'https://api.apollo.io/api/v1';
 const LOCKED_EMAIL = /^email_not_unlocked@/i;
 
 /** Apollo's per-window headers: limit, used and left for the minute, hour and day (per team, per endpoint). */
-export function apolloRateLimits(headers: Headers): RateLimitObservation[] {
+export function apolloRateLimits(headers: ResponseHeaders): RateLimitObservation[] {
   const windows: [RateLimitObservation['window'], string, string, string][] = [
     ['minute', 'x-rate-limit-minute', 'x-minute-usage', 'x-minute-requests-left'],
     ['hour', 'x-rate-limit-hourly', 'x-hourly-usage', 'x-hourly-requests-left'],

@@ -1,6 +1,6 @@
 // Clearbit (legacy, now HubSpot Breeze): Combined Find by email, Company Find by domain; 202 = queued for a webhook.
 import { randomUUID } from 'node:crypto';
-import { type JsonAnswer, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, query, record, resetAt, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
+import { type JsonAnswer, type ResponseHeaders, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, query, record, resetAt, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
 import {
   type AdapterOptions,
   DEFAULT_TIMEOUT_MS,
@@ -31,7 +31,7 @@ export interface ClearbitOptions extends AdapterOptions {
 }
 
 /** The legacy X-RateLimit-* headers (600 per minute per API). */
-export function clearbitRateLimits(headers: Headers, now: number): RateLimitObservation[] {
+export function clearbitRateLimits(headers: ResponseHeaders, now: number): RateLimitObservation[] {
   return observed([
     { window: 'minute', limit: numberHeader(headers, 'x-ratelimit-limit'), remaining: numberHeader(headers, 'x-ratelimit-remaining'), resetAt: resetAt(headers.get('x-ratelimit-reset'), now) },
   ]);

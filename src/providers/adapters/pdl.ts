@@ -1,5 +1,5 @@
 // People Data Labs Person Enrichment (GET /person/enrich): email, phone, profile or company of one person.
-import { type JsonAnswer, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, query, record, resetAt, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
+import { type JsonAnswer, type ResponseHeaders, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, query, record, resetAt, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
 import {
   type AdapterOptions,
   DEFAULT_TIMEOUT_MS,
@@ -50,7 +50,7 @@ function windowFigures(v: string | null): Partial<Record<string, number>> {
 const PDL_WINDOWS: Partial<Record<string, RateLimitObservation['window']>> = { second: 'second', minute: 'minute', hour: 'hour', day: 'day' };
 
 /** Rate windows from x-ratelimit-*, and the credit balance from x-totallimit-remaining. */
-export function pdlRateLimits(headers: Headers, now: number): RateLimitObservation[] {
+export function pdlRateLimits(headers: ResponseHeaders, now: number): RateLimitObservation[] {
   const limits = windowFigures(headers.get('x-ratelimit-limit'));
   const remaining = windowFigures(headers.get('x-ratelimit-remaining'));
   const reset = resetAt(headers.get('x-ratelimit-reset'), now);

@@ -1,5 +1,5 @@
 // Prospeo Enrich Person (POST /enrich-person): verified email, mobile, profile or company of one person.
-import { type JsonAnswer, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, record, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
+import { type JsonAnswer, type ResponseHeaders, joinUrl, noResponseOutcome, notAskable, numberHeader, observed, record, result, retryAfterMs, sendJson, unexpectedStatus } from '../http.js';
 import {
   type AdapterOptions,
   DEFAULT_TIMEOUT_MS,
@@ -26,7 +26,7 @@ const MATCH_CREDITS = 1;
 const MOBILE_CREDITS = 10;
 
 /** Prospeo's x-*-request-left headers, with their reset delays in seconds. */
-export function prospeoRateLimits(headers: Headers, now: number): RateLimitObservation[] {
+export function prospeoRateLimits(headers: ResponseHeaders, now: number): RateLimitObservation[] {
   const at = (name: string) => {
     const s = numberHeader(headers, name);
     return s === undefined ? undefined : now + s * 1000;

@@ -2,6 +2,7 @@
 // input, and a claim row that makes concurrent identical lookups (in any process) one call.
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../../db/pool.js';
+import { Batcher } from '../../util/batcher.js';
 
 /** How long answers are kept: hits long, clean misses shorter; throttles and errors never. */
 export const CACHE_TTL_MS = {
@@ -30,26 +31,73 @@ export type ClaimOutcome =
   /** the answer is due by webhook (asked at `since`, epoch ms) */
   | { kind: 'queued'; until: number; since: number };
 
-// Claims the lookup, or reads what holds it, in one statement: a row inserted by another
-// transaction after this statement's snapshot is found by the INSERT but not by the read; the
-// caller then sees nothing and tries again.
-const CLAIM = `
-WITH claimed AS (
+// Claims many lookups, or reads what holds each, in one statement: a row inserted by another
+// transaction after this statement's snapshot is found by the INSERT but not by the read; its
+// caller then sees nothing and tries again. Rows are inserted in key order, so two batches of
+// overlapping keys lock them in the same order. The read is LATERAL so that each key is one
+// index probe whatever the planner guesses of the arrays' length.
+const CLAIM_MANY = `
+WITH asked AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+    AS a(scope, provider, endpoint, input_key, want, claim, ord)
+), claimed AS (
   INSERT INTO provider_cache (scope, provider, endpoint, input_key, want, state, claim, expires_at)
-  VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 'pending', $6::text, now() + $7::int * interval '1 millisecond')
+  SELECT scope, provider, endpoint, input_key, want, 'pending', claim, now() + $7::int * interval '1 millisecond'
+  FROM asked ORDER BY ord
   ON CONFLICT (scope, provider, endpoint, input_key) DO UPDATE SET
     state = 'pending', claim = EXCLUDED.claim, value = NULL, details = NULL, request_id = NULL,
     expires_at = EXCLUDED.expires_at, updated_at = now()
   WHERE provider_cache.expires_at <= now()
   RETURNING claim
 )
-SELECT c.claim, p.state, p.value, p.details,
-  (extract(epoch FROM p.expires_at) * 1000)::float8 AS expires_ms,
-  (extract(epoch FROM p.updated_at) * 1000)::float8 AS updated_ms,
-  p.expires_at <= now() AS expired
-FROM (SELECT 1) one
-LEFT JOIN claimed c ON true
-LEFT JOIN provider_cache p ON c.claim IS NULL AND p.scope = $1::text AND p.provider = $2::text AND p.endpoint = $3::text AND p.input_key = $4::text`;
+SELECT a.ord, c.claim, p.state, p.value, p.details, p.expires_ms, p.updated_ms, p.expired
+FROM asked a
+LEFT JOIN claimed c ON c.claim = a.claim
+LEFT JOIN LATERAL (
+  SELECT x.state, x.value, x.details,
+    (extract(epoch FROM x.expires_at) * 1000)::float8 AS expires_ms,
+    (extract(epoch FROM x.updated_at) * 1000)::float8 AS updated_ms,
+    x.expires_at <= now() AS expired
+  FROM provider_cache x
+  WHERE c.claim IS NULL AND x.scope = a.scope AND x.provider = a.provider AND x.endpoint = a.endpoint AND x.input_key = a.input_key
+) p ON true
+ORDER BY a.ord`;
+
+/** The most claims sent in one statement. */
+const CLAIM_BATCH_MAX = 500;
+
+/** PostgreSQL's deadlock_detected: two batches met on the same keys in some other order. */
+const DEADLOCK = '40P01';
+
+interface ClaimRequest {
+  key: CacheKey;
+  want: string;
+  token: string;
+}
+
+interface ClaimRow {
+  ord: string;
+  claim: string | null;
+  state: string | null;
+  value: string | null;
+  details: Record<string, unknown> | null;
+  expires_ms: number;
+  updated_ms: number;
+  expired: boolean | null;
+}
+
+/** What one claim row says of its lookup. */
+function claimOutcome(token: string, row: ClaimRow | undefined): ClaimOutcome {
+  if (row?.claim === token) return { kind: 'claimed', token };
+  // Gone (released by its claimer), just expired, or not yet visible: the next claim decides.
+  if (!row || row.state === null || row.expired) return { kind: 'pending', until: 0 };
+  if (row.state === 'hit') return { kind: 'cached', answer: { state: 'hit', value: row.value ?? '', details: row.details ?? {} } };
+  if (row.state === 'miss') return { kind: 'cached', answer: { state: 'miss' } };
+  if (row.state === 'queued') return { kind: 'queued', until: row.expires_ms, since: row.updated_ms };
+  return { kind: 'pending', until: row.expires_ms };
+}
+
+const keyText = (k: CacheKey) => `${k.scope}\u0000${k.provider}\u0000${k.endpoint}\u0000${k.inputKey}`;
 
 // Completes many claimed lookups in one statement (each row still only under its own claim).
 const COMPLETE = `
@@ -96,26 +144,41 @@ export class ProviderCache {
     return [k.scope, k.provider, k.endpoint, k.inputKey];
   }
 
+  // Claims go out in batches (one statement for the claims made while the last was in flight).
+  private readonly claims = new Batcher<ClaimRequest, ClaimOutcome>({ maxBatch: CLAIM_BATCH_MAX, maxInFlight: 1, run: (reqs) => this.claimMany(reqs) });
+
   /** Claims the lookup, or says what holds it: a fresh answer, a caller asking now, or a queued answer. */
-  async claim(k: CacheKey, want: string): Promise<ClaimOutcome> {
-    const token = randomUUID();
-    const { rows } = await this.pool.query<{
-      claim: string | null;
-      state: string | null;
-      value: string | null;
-      details: Record<string, unknown> | null;
-      expires_ms: number;
-      updated_ms: number;
-      expired: boolean | null;
-    }>(CLAIM, [...this.args(k), want, token, this.claimTtlMs]);
-    const row = rows[0];
-    if (row?.claim === token) return { kind: 'claimed', token };
-    // Gone (released by its claimer), just expired, or not yet visible: the next claim decides.
-    if (!row || row.state === null || row.expired) return { kind: 'pending', until: 0 };
-    if (row.state === 'hit') return { kind: 'cached', answer: { state: 'hit', value: row.value ?? '', details: row.details ?? {} } };
-    if (row.state === 'miss') return { kind: 'cached', answer: { state: 'miss' } };
-    if (row.state === 'queued') return { kind: 'queued', until: row.expires_ms, since: row.updated_ms };
-    return { kind: 'pending', until: row.expires_ms };
+  claim(k: CacheKey, want: string): Promise<ClaimOutcome> {
+    return this.claims.add({ key: k, want, token: randomUUID() });
+  }
+
+  /** One statement for many claims; a key asked twice in the batch is claimed once, the other waits as for any claimer. */
+  private async claimMany(reqs: ClaimRequest[]): Promise<ClaimOutcome[]> {
+    const first = new Map<string, ClaimRequest>();
+    for (const r of reqs) {
+      const text = keyText(r.key);
+      if (!first.has(text)) first.set(text, r);
+    }
+    // In key order: two batches that share keys take their row locks in the same order.
+    const sent = [...first.keys()].sort().map((text) => first.get(text)!);
+    let rows: ClaimRow[];
+    try {
+      ({ rows } = await this.pool.query<ClaimRow>(CLAIM_MANY, [
+        sent.map((r) => r.key.scope),
+        sent.map((r) => r.key.provider),
+        sent.map((r) => r.key.endpoint),
+        sent.map((r) => r.key.inputKey),
+        sent.map((r) => r.want),
+        sent.map((r) => r.token),
+        this.claimTtlMs,
+      ]));
+    } catch (err) {
+      // Nothing of a deadlocked batch was kept: its callers look again, as after any lost race.
+      if ((err as { code?: string }).code === DEADLOCK) return reqs.map(() => ({ kind: 'pending', until: 0 }));
+      throw err;
+    }
+    const byToken = new Map(sent.map((r, i) => [r.token, rows[i]]));
+    return reqs.map((r) => (byToken.has(r.token) ? claimOutcome(r.token, byToken.get(r.token)) : { kind: 'pending', until: 0 }));
   }
 
   /** Stores the claimed lookup's answer (hit, miss, or queued for a webhook) and lets waiters read it. */
@@ -142,31 +205,17 @@ export class ProviderCache {
     };
     // A group commit: completions that arrive while a write is in flight go out together in the
     // next one; each caller resolves once its own row is committed.
-    return new Promise<void>((resolve, reject) => {
-      this.uncompleted.push({ row, resolve, reject });
-      if (!this.completing) void this.writeCompletions();
-    });
+    return this.completions.add(row);
   }
 
-  private readonly uncompleted: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private completing = false;
-
-  private async writeCompletions(): Promise<void> {
-    this.completing = true;
-    try {
-      while (this.uncompleted.length > 0) {
-        const batch = this.uncompleted.splice(0, COMPLETE_BATCH_MAX);
-        try {
-          await this.pool.query(COMPLETE, [JSON.stringify(batch.map((b) => b.row))]);
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.completing = false;
-    }
-  }
+  private readonly completions = new Batcher<Record<string, unknown>, void>({
+    maxBatch: COMPLETE_BATCH_MAX,
+    maxInFlight: 1,
+    run: async (rows) => {
+      await this.pool.query(COMPLETE, [JSON.stringify(rows)]);
+      return rows.map(() => undefined);
+    },
+  });
 
   /** Gives up the claim without keeping anything (a throttle, an error): the next caller asks. */
   async release(k: CacheKey, token: string): Promise<void> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ProviderResult } from '../provider.js';
 import { limitKeys } from './keys.js';
-import { ACQUIRE, HOLD, OPEN_CIRCUIT, SETTLE_CIRCUIT, runScript } from './scripts.js';
+import { ACQUIRE, ACQUIRE_MANY, HOLD, OPEN_CIRCUIT, SETTLE_CIRCUIT, runScript } from './scripts.js';
 import { RATE_WINDOWS, WINDOW_MS, type WindowLimits, throttleScope } from './windows.js';
 
 export type { RateWindow, WindowCaps, WindowLimits } from './windows.js';
@@ -13,6 +13,8 @@ export type Acquired = { granted: true } | { granted: false; retryAt: number /* 
 export interface RateLimiter {
   /** Takes one call slot of provider/endpoint now if every window allows it, else says when to try again; never waits. */
   acquire(provider: string, endpoint: string): Promise<Acquired>;
+  /** As `count` acquire calls at once, in one round trip: as many as the windows allow are granted (the first ones), the rest refused. */
+  acquireMany(provider: string, endpoint: string, count: number): Promise<Acquired[]>;
   /** Feeds a response back: Retry-After/throttled tightens (no slot until retryAt), rate-limit headers (remaining 0 until reset) tighten, quota_exhausted opens the provider's circuit until its resetAt (or a configured default, e.g. 1 h), a success closes a half-open circuit. */
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
 }
@@ -77,20 +79,28 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     if (how === 'close' && reply !== -1) circuitSeen.delete(provider);
   }
 
-  async function acquire(provider: string, endpoint: string): Promise<Acquired> {
+  /** The keys both acquire scripts take, and the windows' lengths and limits, in script order. */
+  function windowArgs(provider: string, endpoint: string): { keys: string[]; windows: number[] } {
     const limits = opts.limits(provider, endpoint);
     const k = limitKeys(opts.prefix, provider, endpoint);
     const keys = [k.circuit, k.halfOpen, k.probe, k.hold('provider'), k.hold('endpoint')];
-    const args: (string | number)[] = [`${processId}:${(counter = (counter + 1) % Number.MAX_SAFE_INTEGER)}`, marginMs, probeMs];
+    const windows: number[] = [];
     for (const scope of ['provider', 'endpoint'] as const) {
       for (const w of RATE_WINDOWS) {
         const cap = limits[scope][w];
         if (cap === undefined) continue;
         keys.push(k.window(scope, w));
-        args.push(WINDOW_MS[w], checkedLimit(provider, endpoint, w, cap));
+        windows.push(WINDOW_MS[w], checkedLimit(provider, endpoint, w, cap));
       }
     }
-    const reply = (await runScript(opts.redis, ACQUIRE, keys, args)) as [number, number, string?];
+    return { keys, windows };
+  }
+
+  const nextMember = () => `${processId}:${(counter = (counter + 1) % Number.MAX_SAFE_INTEGER)}`;
+
+  async function acquire(provider: string, endpoint: string): Promise<Acquired> {
+    const { keys, windows } = windowArgs(provider, endpoint);
+    const reply = (await runScript(opts.redis, ACQUIRE, keys, [nextMember(), marginMs, probeMs, ...windows])) as [number, number, string?];
     if (reply[0] === 1) {
       if (reply[1] === 1) circuitSeen.add(provider);
       return { granted: true };
@@ -98,6 +108,15 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     const reason = reply[2] === 'circuit_open' ? 'circuit_open' : 'rate_limit';
     if (reason === 'circuit_open') circuitSeen.add(provider);
     return { granted: false, retryAt: now() + reply[1], reason };
+  }
+
+  async function acquireMany(provider: string, endpoint: string, count: number): Promise<Acquired[]> {
+    if (count <= 0) return [];
+    const { keys, windows } = windowArgs(provider, endpoint);
+    const [granted, probe, waitMs, why] = (await runScript(opts.redis, ACQUIRE_MANY, keys, [nextMember(), marginMs, probeMs, count, ...windows])) as [number, number, number, string];
+    if (probe === 1 || why === 'circuit_open') circuitSeen.add(provider);
+    const refused: Acquired = { granted: false, retryAt: now() + waitMs, reason: why === 'circuit_open' ? 'circuit_open' : 'rate_limit' };
+    return Array.from({ length: count }, (_, i) => (i < granted ? { granted: true } : refused));
   }
 
   async function observe(provider: string, endpoint: string, result: ProviderResult): Promise<void> {
@@ -135,5 +154,5 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     if (holdMs > 0) await runScript(opts.redis, HOLD, [k.hold(throttleScope(opts.limits(provider, endpoint)))], [Math.ceil(holdMs)]);
   }
 
-  return { acquire, observe };
+  return { acquire, acquireMany, observe };
 }

@@ -82,6 +82,91 @@ return {1, probe}
 );
 
 /**
+ * acquire-many: acquire for ARGV[4] calls at once (one round trip for the calls a process
+ * starts together): as many as every window has room for are granted, the others refused.
+ *   KEYS as acquire. ARGV[1] a member prefix unique to this script call; ARGV[2] margin, ms;
+ *   ARGV[3] probe lifetime, ms; ARGV[4] calls asked; ARGV[3 + 2i], ARGV[4 + 2i] window length
+ *   (ms) and limit of KEYS[5 + i].
+ * Logic: as acquire; a half-open circuit grants its one trial call at most. Granted calls
+ * are added to every window; for the refused ones, the wait is when the next slot frees
+ * (the entry that must leave first, after the granted ones were added), or a hold's end.
+ * Reply: {granted, probe, wait ms, reason}: the first `granted` calls may go (probe 1 when
+ * one of them is a half-open circuit's trial call); the others wait `wait ms`, refused for
+ * `reason` ('circuit_open' or 'rate_limit'; '' when all were granted).
+ */
+export const ACQUIRE_MANY = script(
+  'acquire-many',
+  `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local open = redis.call('PTTL', KEYS[1])
+if open == -1 then open = 60000 end
+if open > 0 then return {0, 0, open, 'circuit_open'} end
+local asked = tonumber(ARGV[4])
+local halfOpen = redis.call('EXISTS', KEYS[2]) == 1
+if halfOpen then
+  local busy = redis.call('PTTL', KEYS[3])
+  if busy == -1 then busy = 60000 end
+  if busy > 0 then return {0, 0, math.min(busy, 5000), 'circuit_open'} end
+  asked = 1
+end
+local held = 0
+for i = 4, 5 do
+  local h = redis.call('PTTL', KEYS[i]) * 1000
+  if h > held then held = h end
+end
+if held > 0 then return {0, 0, math.ceil(held / 1000), 'rate_limit'} end
+local margin = tonumber(ARGV[2]) * 1000
+local n = #KEYS - 5
+local grant = asked
+for i = 1, n do
+  local key = KEYS[5 + i]
+  local span = tonumber(ARGV[3 + 2 * i]) * 1000 + margin
+  local limit = tonumber(ARGV[4 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local room = limit - redis.call('ZCARD', key)
+  if room < grant then grant = math.max(room, 0) end
+end
+local probe = 0
+if grant > 0 then
+  if halfOpen then
+    redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
+    probe = 1
+  end
+  local prefix = t[1] .. '.' .. t[2] .. '-' .. ARGV[1] .. ':'
+  for i = 1, n do
+    local key = KEYS[5 + i]
+    local adds = {}
+    for c = 1, grant do
+      adds[#adds + 1] = now
+      adds[#adds + 1] = prefix .. c
+    end
+    redis.call('ZADD', key, unpack(adds))
+    redis.call('PEXPIRE', key, tonumber(ARGV[3 + 2 * i]) + tonumber(ARGV[2]))
+  end
+end
+if grant >= tonumber(ARGV[4]) then return {grant, probe, 0, ''} end
+if halfOpen and grant == 1 then
+  -- the others meet a busy trial call, as acquire's callers after it would
+  return {grant, probe, math.min(tonumber(ARGV[3]), 5000), 'circuit_open'}
+end
+local wait = 0
+for i = 1, n do
+  local key = KEYS[5 + i]
+  local span = tonumber(ARGV[3 + 2 * i]) * 1000 + margin
+  local limit = tonumber(ARGV[4 + 2 * i])
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local leaving = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    local free = tonumber(leaving[2]) + span - now
+    if free > wait then wait = free end
+  end
+end
+return {grant, probe, math.max(1, math.ceil(wait / 1000)), 'rate_limit'}
+`,
+);
+
+/**
  * hold: no call starts for ARGV[1] ms from now, unless an existing hold lasts longer.
  *   KEYS[1] the hold; ARGV[1] ms. Reply: 1 when the hold was lengthened, else 0.
  */
