@@ -2,13 +2,10 @@
 // local steps and WORKER_COUNT=2, end to end, beside the same steps as plain calls on one thread
 // over the same entries in memory; each worker's peak RSS; and how long a 100-entry job takes
 // while the million-entry job runs.
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { enrichEntry } from '../src/enrich/plan.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
+import { seedList } from './lib/seed-list.js';
 import { febrlEntry } from './lib/people.js';
 import { childrenOf, memoryOf } from './lib/procfs.js';
 import { type Child, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
@@ -48,29 +45,6 @@ export const bench: BenchModule = {
   },
 };
 
-/** Writes the generated entries into a new list of the bench tenant with COPY. */
-async function seedList(env: BenchEnv, n: number): Promise<string> {
-  const listId = randomUUID();
-  const client = new pg.Client({ connectionString: env.databaseUrl });
-  await client.connect();
-  try {
-    await client.query('INSERT INTO lists (id, tenant_id, name, entry_count) VALUES ($1, $2, $3, $4)', [listId, env.tenantId, `bench ${n}`, n]);
-    let i = 0;
-    const rows = new Readable({
-      read() {
-        let chunk = '';
-        for (let k = 0; k < 2000 && i < n; k++, i++) chunk += `${env.tenantId}\t${listId}\t${JSON.stringify(febrlEntry(i)).replace(/\\/g, '\\\\')}\n`;
-        this.push(chunk.length > 0 ? chunk : null);
-      },
-    });
-    await pipeline(rows, client.query(copyFrom('COPY list_entries (tenant_id, list_id, data) FROM STDIN')));
-    await client.query('ANALYZE list_entries');
-  } finally {
-    await client.end();
-  }
-  return listId;
-}
-
 /** The same steps as plain calls on this one thread, over entries already in memory. */
 function plainCallsRate(): number {
   const BATCH = 10_000;
@@ -99,8 +73,8 @@ async function jobStatus(base: string, token: string, id: string): Promise<{ sta
 
 async function measure(env: BenchEnv): Promise<Figure[]> {
   log(`seeding ${ENTRIES} FEBRL-like entries`);
-  const bigList = await seedList(env, ENTRIES);
-  const smallList = await seedList(env, SMALL);
+  const bigList = await seedList(env, `bench ${ENTRIES}`, ENTRIES, febrlEntry);
+  const smallList = await seedList(env, `bench ${SMALL}`, SMALL, febrlEntry);
   const planId = randomUUID();
   await env.query('INSERT INTO enrichment_plans (id, tenant_id, name, steps) VALUES ($1, $2, $3, $4)', [planId, env.tenantId, 'bench', JSON.stringify(STEPS)]);
 

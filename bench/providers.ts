@@ -4,14 +4,11 @@
 // simulator against the limit, the most calls in any sliding 1 s window there, and the same list
 // run again by the same tenant: zero calls, every entry answered from the PostgreSQL cache.
 import { cpus } from 'node:os';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { type ProviderSim, startProviderSim } from '../src/providers/sim/server.js';
 import { maxInWindow } from '../src/providers/sim/stats.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
+import { seedList } from './lib/seed-list.js';
 import { lookupPerson } from './lib/lookup-people.js';
 import { childrenOf } from './lib/procfs.js';
 import { type Child, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
@@ -54,29 +51,6 @@ export const bench: BenchModule = {
     }
   },
 };
-
-/** Writes the people into a new list of the bench tenant with COPY. */
-async function seedList(env: BenchEnv, n: number): Promise<string> {
-  const listId = randomUUID();
-  const client = new pg.Client({ connectionString: env.databaseUrl });
-  await client.connect();
-  try {
-    await client.query('INSERT INTO lists (id, tenant_id, name, entry_count) VALUES ($1, $2, $3, $4)', [listId, env.tenantId, `people ${n}`, n]);
-    let i = 0;
-    const rows = new Readable({
-      read() {
-        let chunk = '';
-        for (let k = 0; k < 2000 && i < n; k++, i++) chunk += `${env.tenantId}\t${listId}\t${JSON.stringify(lookupPerson(i)).replace(/\\/g, '\\\\')}\n`;
-        this.push(chunk.length > 0 ? chunk : null);
-      },
-    });
-    await pipeline(rows, client.query(copyFrom('COPY list_entries (tenant_id, list_id, data) FROM STDIN')));
-    await client.query('ANALYZE list_entries');
-  } finally {
-    await client.end();
-  }
-  return listId;
-}
 
 async function post(url: string, token: string, body: unknown): Promise<{ id: string }> {
   const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -165,7 +139,7 @@ function sampleActivity(env: BenchEnv): () => Promise<string> {
 
 async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
   log(`seeding ${ENTRIES} distinct people (name + company domain)`);
-  const listId = await seedList(env, ENTRIES);
+  const listId = await seedList(env, `people ${ENTRIES}`, ENTRIES, lookupPerson);
   const planId = randomUUID();
   await env.query('INSERT INTO enrichment_plans (id, tenant_id, name, steps) VALUES ($1, $2, $3, $4)', [planId, env.tenantId, 'hunter email', JSON.stringify(PLAN)]);
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { Job } from '../../src/jobs/job.js';
 import { postJson } from '../helpers/api.js';
+import { takeSseBlocks } from '../helpers/sse.js';
 import { type TestSystem, startTestSystem } from '../helpers/system.js';
 
 interface SseEvent {
@@ -29,18 +30,10 @@ async function readEvents(url: string, token: string, until: (events: SseEvent[]
     while (!until(events)) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const e: SseEvent = {};
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) e.id = line.slice(4);
-          else if (line.startsWith('event: ')) e.event = line.slice(7);
-          else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6)) as SseEvent['data'];
-        }
-        if (e.event) events.push(e);
+      const taken = takeSseBlocks(buffer + decoder.decode(value, { stream: true }));
+      buffer = taken.rest;
+      for (const b of taken.blocks) {
+        if (b.event) events.push({ id: b.id, event: b.event, data: b.data === undefined ? undefined : (JSON.parse(b.data) as SseEvent['data']) });
       }
     }
     ac.abort();

@@ -9,6 +9,7 @@ import { type Pool, createPool } from '../../src/db/pool.js';
 import type { Job } from '../../src/jobs/job.js';
 import { type Child, childEnv, freePort, killAllChildren, spawnEnrichd } from '../helpers/processes.js';
 import { createTestDatabase, deletePrefix, testPrefix, waitFor } from '../helpers/system.js';
+import { takeSseBlocks } from '../helpers/sse.js';
 import { REDIS_URL, TEST_JWT_SECRET } from '../helpers/urls.js';
 
 const POLL_INTERVAL = 200;
@@ -97,17 +98,13 @@ async function openEvents(base: string, token: string, lastEventId: string): Pro
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          if (block.startsWith(': connected')) connected();
-          const id = /^id: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (id && data) {
-            const parsed = JSON.parse(data) as { type: string; job: Job };
-            events.push({ id, type: parsed.type, job: parsed.job });
+        const taken = takeSseBlocks(buffer + decoder.decode(value, { stream: true }));
+        buffer = taken.rest;
+        for (const b of taken.blocks) {
+          if (b.comment === 'connected') connected();
+          if (b.id && b.data) {
+            const parsed = JSON.parse(b.data) as { type: string; job: Job };
+            events.push({ id: b.id, type: parsed.type, job: parsed.job });
           }
         }
       }
