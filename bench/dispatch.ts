@@ -276,7 +276,8 @@ async function startLatency(env: BenchEnv): Promise<Latencies> {
 
   log(`(b) enrichd: POST at ${RATE}/s -> enrichd worker`);
   const p = env.prefix('b');
-  const worker = spawnScript('enrichd worker (stamping)', 'bench/lib/enrichd-worker.ts', {
+  const wprofile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const worker = spawnNode('enrichd worker (stamping)', [...wprofile, '--import', 'tsx', `${process.cwd()}/bench/lib/enrichd-worker.ts`], {
     env: env.enrichdEnv(p, { MAX_CONCURRENT_JOBS: String(CONCURRENCY_DEFAULT), BENCH_DIST: env.build.dist, ...(process.env.BENCH_DEBUG ? { BENCH_DEBUG: '1' } : {}) }),
     ipc: true,
   });
@@ -332,8 +333,13 @@ async function startLatency(env: BenchEnv): Promise<Latencies> {
       seg['start->handler']!.push(t1 - started);
     }
     const first = Math.min(...sent.values());
-    const slow = [...sent].flatMap(([id, t0]) => (stamps.has(id) ? [[t0 - first, stamps.get(id)! - t0] as const] : [])).sort((a, b) => b[1] - a[1]).slice(0, 40);
-    log(`slowest (sent at ms: latency): ${slow.sort((a, b) => a[0] - b[0]).map(([at, l]) => `${at.toFixed(0)}:${l.toFixed(0)}`).join(' ')}`);
+    const split = (id: string, t0: number): string => {
+      const tr = trace.find(([tid]) => tid === id)?.[1];
+      const t1 = stamps.get(id)!;
+      return tr ? `(${(tr[0] - t0).toFixed(0)}/${(tr[1] - tr[0]).toFixed(0)}/${(t1 - tr[1]).toFixed(0)})` : '';
+    };
+    const slow = [...sent].flatMap(([id, t0]) => (stamps.has(id) ? [[t0 - first, stamps.get(id)! - t0, split(id, t0)] as const] : [])).sort((a, b) => b[1] - a[1]).slice(0, 40);
+    log(`slowest (sent at ms: latency (send->insert/insert->start/start->handler)): ${slow.sort((a, b) => a[0] - b[0]).map(([at, l, sp]) => `${at.toFixed(0)}:${l.toFixed(0)}${sp}`).join(' ')}`);
     for (const [k, v] of Object.entries(seg)) log(`${k}: p50 ${percentile(v, 50).toFixed(2)} p95 ${percentile(v, 95).toFixed(2)} p99 ${percentile(v, 99).toFixed(2)} ms`);
   }
   agent.destroy();

@@ -33,6 +33,21 @@ export const BY_PRIMARY_KEY = "SELECT set_config('enable_seqscan', 'off', true),
  * transaction (the COMMIT then rolls it back) and its error is thrown; nothing is kept.
  */
 export async function systemBatch(pool: Pool, statements: (string | QueryConfig)[]): Promise<QueryResult[]> {
+  return oneFlight(pool, statements);
+}
+
+/**
+ * Runs statements as one tenant (application role, row-level security) in one transaction and
+ * one round trip, like systemBatch: for a transaction whose statements need no answer from
+ * each other, such as a submit batch without idempotency keys.
+ */
+export async function tenantBatch(pool: Pool, appRole: string, tenantId: string, statements: (string | QueryConfig)[]): Promise<QueryResult[]> {
+  const results = await oneFlight(pool, [{ text: SET_TENANT, values: [appRole, tenantId] }, ...statements]);
+  return results.slice(1);
+}
+
+/** BEGIN, the statements and COMMIT in one socket write; the statements' results, in order. */
+async function oneFlight(pool: Pool, statements: (string | QueryConfig)[]): Promise<QueryResult[]> {
   const client = await pool.connect();
   const pipe = client as unknown as PipelineSwitch;
   pipe.pipeline = true;

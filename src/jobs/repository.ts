@@ -1,4 +1,5 @@
 // SQL for the API side of jobs: record a batch, read one, check references. All tenant-scoped.
+import type { QueryConfig } from 'pg';
 import type { Tx } from '../db/transaction.js';
 import type { JobRow } from './job.js';
 import type { JobReference } from './types/job-type.js';
@@ -51,12 +52,25 @@ SELECT * FROM ins`;
 const SELECT_BY_KEYS = `
 SELECT * FROM enrichment_jobs WHERE tenant_id = $1::uuid AND idempotency_key = ANY($2::text[])`;
 
-/** Records a batch of one tenant's jobs in one statement; idempotency-key conflicts return the earlier job. */
-export async function insertJobs(tx: Tx, tenantId: string, jobs: NewJob[]): Promise<RecordedJob[]> {
-  const keys = jobs.map((j) => j.idempotencyKey).filter((k): k is string => k !== null);
-  if (keys.length > 0) await tx.query(RELEASE_EXPIRED_KEYS, [tenantId, keys]);
+/** The statement that records a batch of one tenant's jobs (and their `created` events). */
+export function insertJobsStatement(tenantId: string, jobs: NewJob[]): QueryConfig {
   // Named, so each connection parses and plans it once: it is the hottest statement of submit.
-  const { rows } = await tx.query<JobRow>({ name: 'enrichd_insert_jobs', text: INSERT_JOBS }, [
+  return { name: 'enrichd_insert_jobs', text: INSERT_JOBS, values: insertValues(tenantId, jobs) };
+}
+
+/** Results of a batch whose jobs carry no idempotency key: every job was inserted. */
+export function insertedJobs(jobs: NewJob[], rows: JobRow[]): RecordedJob[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return jobs.map((j) => {
+    const row = byId.get(j.id);
+    if (!row) throw new Error(`job ${j.id} was not inserted`);
+    return { row, created: true };
+  });
+}
+
+/** The insert's parameters: one array per column. */
+function insertValues(tenantId: string, jobs: NewJob[]): unknown[] {
+  return [
     tenantId,
     jobs.map((j) => j.id),
     jobs.map((j) => j.type),
@@ -70,7 +84,14 @@ export async function insertJobs(tx: Tx, tenantId: string, jobs: NewJob[]): Prom
     jobs.map((j) => j.runAt),
     jobs.map((j) => j.idempotencyKey),
     jobs.map((j) => j.requestHash),
-  ]);
+  ];
+}
+
+/** Records a batch of one tenant's jobs in one statement; idempotency-key conflicts return the earlier job. */
+export async function insertJobs(tx: Tx, tenantId: string, jobs: NewJob[]): Promise<RecordedJob[]> {
+  const keys = jobs.map((j) => j.idempotencyKey).filter((k): k is string => k !== null);
+  if (keys.length > 0) await tx.query(RELEASE_EXPIRED_KEYS, [tenantId, keys]);
+  const { rows } = await tx.query<JobRow>(insertJobsStatement(tenantId, jobs));
   const byId = new Map(rows.map((r) => [r.id, r]));
   let byKey = new Map<string, JobRow>();
   if (rows.length < jobs.length && keys.length > 0) {

@@ -1,8 +1,9 @@
 // Records submitted jobs in PostgreSQL and queues them in BullMQ, in batches per tenant.
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
-import { withTenant } from '../db/transaction.js';
-import { type NewJob, type RecordedJob, insertJobs } from '../jobs/repository.js';
+import { tenantBatch, withTenant } from '../db/transaction.js';
+import type { JobRow } from '../jobs/job.js';
+import { type NewJob, type RecordedJob, insertJobs, insertJobsStatement, insertedJobs } from '../jobs/repository.js';
 import type { EventPublisher } from '../events/stream.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Batcher } from '../util/batcher.js';
@@ -82,7 +83,13 @@ export class Submitter {
    * row the database refuses fails only its own request, never its batch-mates'.
    */
   private async insert(tenantId: string, jobs: NewJob[]): Promise<(RecordedJob | Error)[]> {
-    const one = (batch: NewJob[]) => withTenant(this.opts.pool, this.opts.appRole, tenantId, (tx) => insertJobs(tx, tenantId, batch));
+    const { pool, appRole } = this.opts;
+    // Without idempotency keys the insert needs no answer before COMMIT, so the whole
+    // transaction goes out in one write and costs one round trip.
+    const one = (batch: NewJob[]) =>
+      batch.every((j) => j.idempotencyKey === null)
+        ? tenantBatch(pool, appRole, tenantId, [insertJobsStatement(tenantId, batch)]).then(([r]) => insertedJobs(batch, r!.rows as JobRow[]))
+        : withTenant(pool, appRole, tenantId, (tx) => insertJobs(tx, tenantId, batch));
     try {
       return await one(jobs);
     } catch (err) {

@@ -7,6 +7,12 @@ export interface BatcherOptions<I, O> {
   maxBatch: number;
   /** Most batches running at once. */
   maxInFlight: number;
+  /**
+   * How long a batch waits for company before it starts (default 0: the next turn of the
+   * event loop). For writes off the request path, where fewer, larger batches matter more
+   * than the moment they land.
+   */
+  lingerMs?: number;
 }
 
 interface Pending<I, O> {
@@ -42,10 +48,13 @@ export class Batcher<I, O> {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       this.drain();
-    });
+    };
+    const linger = this.opts.lingerMs ?? 0;
+    if (linger > 0 && this.queue.length < this.opts.maxBatch) setTimeout(go, linger).unref();
+    else setImmediate(go);
   }
 
   private drain(): void {
