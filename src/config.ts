@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError, type RawEnv } from './config-error.js';
 import { type ProviderSettings, loadProviderSettings, loadTenantCreditBudget, loadWebhookSecrets } from './providers/config.js';
 import { type RateLimitSettings, loadRateLimitSettings } from './providers/limits/config.js';
+import { type CelerySettings, loadCelerySettings } from './celery/config.js';
 
 const intMs = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 const days = (def: number) => z.coerce.number().int().min(1).max(3650).default(def);
@@ -49,6 +50,8 @@ const schema = z.object({
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
   CRON_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  // keys the hashes of erased subjects' identifiers, with the database's own key (src/governance/subject-marks.ts)
+  PRIVACY_HASH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKER_COUNT: z.coerce.number().int().min(0).max(64).default(1),
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(1000).default(10),
   POLL_INTERVAL: intMs(1000, 10),
@@ -109,6 +112,8 @@ export interface Config {
   host: string;
   jwt: { secret: string | undefined; issuer: string | undefined; audience: string | undefined };
   cronSecret: string | undefined;
+  /** PRIVACY_HASH_SECRET: mixed into the key of erasure marks' hashes; unset: the database's own key alone */
+  privacyHashSecret: string | undefined;
   workerCount: number;
   maxConcurrentJobs: number;
   pollIntervalMs: number;
@@ -125,6 +130,8 @@ export interface Config {
   rateLimits: RateLimitSettings;
   /** <PROVIDER>_WEBHOOK_SECRET by lower-case provider name: verifies incoming provider webhooks */
   providerWebhookSecrets: Record<string, string>;
+  /** CELERY_*: where celery_task jobs and CELERY_ROUTES types are sent; undefined when CELERY_BROKER_URL is unset */
+  celery: CelerySettings | undefined;
   /** TENANT_CREDIT_BUDGET: credits one tenant may spend per calendar month (UTC); undefined: no budget */
   tenantCreditBudget: number | undefined;
   providerCacheScope: 'tenant' | 'global';
@@ -194,6 +201,7 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     host: e.HOST,
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     cronSecret: e.CRON_SECRET,
+    privacyHashSecret: e.PRIVACY_HASH_SECRET,
     workerCount: e.WORKER_COUNT,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     pollIntervalMs: e.POLL_INTERVAL,
@@ -206,6 +214,7 @@ export function loadConfig(env: RawEnv = process.env, dotenv: RawEnv = readDoten
     providers: loadProviderSettings(merged),
     rateLimits: loadRateLimitSettings(merged),
     providerWebhookSecrets: loadWebhookSecrets(merged),
+    celery: loadCelerySettings(merged),
     tenantCreditBudget: loadTenantCreditBudget(merged),
     providerCacheScope: e.PROVIDER_CACHE_SCOPE,
     tenantMaxActive: e.TENANT_MAX_ACTIVE,

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, description: 'The body is not JSON.' },
   unprocessable: { status: 422, description: 'A referenced resource does not exist, or the Idempotency-Key was used with another body.' },
   idempotency_key_reused: { status: 422, description: 'The Idempotency-Key was used with another body.' },
+  celery_not_configured: { status: 422, description: 'A celery_task job was submitted to a server without CELERY_BROKER_URL.' },
   unavailable: { status: 503, description: 'A dependency (PostgreSQL or Redis) is not answering.' },
   internal_error: { status: 500, description: 'An unexpected error; it is logged with the request id.' },
 } as const;

@@ -22,6 +22,8 @@ import { registerJsonBodyParser } from './json-body.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { jobTypeRoutes, payloadComponentName, payloadJsonSchema } from './routes/job-types.js';
+import { stepTypeRoutes } from './routes/step-types.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { jobRoutes } from './routes/jobs.js';
 import { listRoutes } from './routes/lists.js';
 import { planRoutes } from './routes/plans.js';
@@ -36,6 +38,8 @@ import { runnerWebhookRoutes } from './routes/runner-webhook.js';
 import { providerWebhookRoutes } from './routes/provider-webhooks.js';
 import { usageRoutes } from './routes/usage.js';
 import { auditRoutes } from './routes/audit.js';
+import { privacyRoutes } from './routes/privacy.js';
+import { SubjectMarks } from '../governance/subject-marks.js';
 import { registerAuditHooks } from '../audit/hook.js';
 import { AuditWriter } from '../audit/writer.js';
 import { zodValidatorCompiler } from './validation.js';
@@ -161,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const taskDeps = { queue, redis: deps.redis, webhookAllowPrivate: config.webhookAllowPrivate };
   const providerWebhooks = { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, secrets: config.providerWebhookSecrets, queue };
   const eventOpts = { pool: deps.pool, appRole: config.databaseAppRole, redisUrl: config.redisUrl, prefix: config.queuePrefix, log: deps.log };
+  const configuredProviders = [...Object.keys(config.providers.builtIn), ...config.providers.generic.map((g) => g.definition.name)];
   for (const [prefix, hidden] of [['/v1/enrichment', false], ['/api/enrichment', true]] as const) {
     await app.register(
       async (scope) => {
@@ -174,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await jobListRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden });
         await jobMetricsRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, healthCheckIntervalMs: config.healthCheckIntervalMs, hidden });
         await jobTypeRoutes(scope, { registry: deps.registry, hidden });
+        await stepTypeRoutes(scope, { configuredProviders, hidden });
         await jobEventRoutes(scope, { ...eventOpts, hidden });
         await planRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, base: prefix, hidden });
         await runnerWebhookRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, hidden, events: deps.events, providerWebhooks });
@@ -198,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await scope.register(listRoutes, { pool: deps.pool, appRole: config.databaseAppRole });
       await usageRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
       await auditRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
+      await privacyRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, marks: new SubjectMarks(deps.pool, config.privacyHashSecret) });
     },
     { prefix: '/v1' },
   );
@@ -205,6 +212,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => providerWebhookRoutes(scope, providerWebhooks), { prefix: '/v1' });
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis, accepting: deps.accepting ?? (() => true) });
   await app.register(metricsRoutes, { render: deps.renderMetrics ?? (() => metrics.render()) });
+  // The dashboard at `/` (only the built files get routes: every API path keeps precedence).
+  await app.register(dashboardRoutes);
   return app;
 }
 

@@ -55,6 +55,22 @@ export function auditActionOf(method: string, routeUrl: string): AuditAction | n
   return { action: `${resource}.${verb.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`, resource, id: path.includes(':id') ? 'param' : 'response' };
 }
 
+// Job types whose submission is a governance act of its own in the trail (admin calls).
+const GOVERNANCE_JOB_ACTIONS: Record<string, string> = {
+  tenant_cleanup: 'tenant.cleanup',
+  tenant_export: 'tenant.export',
+};
+
+/** The action of a call, refined by an allow-listed word of its body: a bulk action, or a governance job type. */
+export function refineAction(action: string, body: unknown): string {
+  if (action === 'job.bulk') return bulkAction(body);
+  if (action === 'job.create') {
+    const type = (body as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && Object.hasOwn(GOVERNANCE_JOB_ACTIONS, type)) return GOVERNANCE_JOB_ACTIONS[type]!;
+  }
+  return action;
+}
+
 /** job.bulk_cancel or job.bulk_retry: the bulk body's action is an allow-listed word, never data. */
 export function bulkAction(body: unknown): string {
   const action = (body as { action?: unknown } | null)?.action;

@@ -2,7 +2,7 @@
 // when its answer has gone out. Calls without a token (provider callbacks, the process
 // endpoint, a refused token) have no request.auth and are not recorded.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { asResourceId, auditActionOf, bulkAction } from './actions.js';
+import { asResourceId, auditActionOf, refineAction } from './actions.js';
 import type { AuditWriter } from './writer.js';
 
 // The created resource's id, read from the answer before it is serialised.
@@ -25,7 +25,7 @@ export function registerAuditHooks(app: FastifyInstance, writer: AuditWriter): v
     if (!auth || url === undefined) return;
     const found = auditActionOf(request.method, url);
     if (!found) return;
-    const action = found.action === 'job.bulk' ? bulkAction(request.body) : found.action;
+    const action = refineAction(found.action, request.body);
     const resourceId =
       found.id === 'param' ? asResourceId((request.params as { id?: unknown } | null)?.id)
       : found.id === 'response' ? (createdIds.get(request) ?? null)

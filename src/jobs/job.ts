@@ -36,6 +36,8 @@ export interface JobRow {
 export interface JobError {
   message: string;
   code?: string;
+  /** the exception's type, where an outside worker (Celery) reports one */
+  type?: string;
   at: string;
 }
 

@@ -10,6 +10,7 @@ import { limiterOptions } from './limits/config.js';
 import { createRateLimiter } from './limits/limiter.js';
 import { LookupService } from './lookup.js';
 import { createProviderRegistry } from './registry.js';
+import { SubjectMarks } from '../governance/subject-marks.js';
 
 export interface LookupWiring {
   config: Config;
@@ -34,5 +35,6 @@ export function createLookupService(w: LookupWiring): LookupService {
     cacheScope: w.config.providerCacheScope,
     tenantCreditBudget: w.config.tenantCreditBudget,
     log: w.log,
+    marks: new SubjectMarks(w.pool, w.config.privacyHashSecret),
   });
 }

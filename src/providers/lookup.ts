@@ -14,6 +14,7 @@ import type { ProviderRegistry } from './registry.js';
 import { type CallRecord, creditsSpent, recordCalls } from './usage/calls.js';
 
 type Acquired = { granted: true } | { granted: false; retryAt: number; reason: 'rate_limit' | 'circuit_open' };
+type Timed<T> = T & { sentAt: number };
 
 /** What the lookups need of the shared rate limiter (src/providers/limits/limiter.ts). */
 export interface LookupRateLimiter {
@@ -21,6 +22,14 @@ export interface LookupRateLimiter {
   /** many acquire calls in one round trip; when present, concurrent lookups share one */
   acquireMany?(provider: string, endpoint: string, count: number): Promise<Acquired[]>;
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
+  /** the limiter's margin (ms): a grant older than half of it is not used */
+  readonly marginMs?: number;
+}
+
+/** The erasure marks (src/governance/subject-marks.ts): a marked subject is never sent to a provider. */
+export interface LookupSubjectMarks {
+  isMarked(tenantId: string, ids: { email?: string; phone?: string }): Promise<boolean>;
+  mark(scope: string, ids: { email?: string; phone?: string }): Promise<number>;
 }
 
 export interface LookupServiceOptions {
@@ -36,6 +45,8 @@ export interface LookupServiceOptions {
   tenantCreditBudget?: number;
   log: Logger;
   now?: () => number;
+  /** erased subjects (and ones a provider refused): checked before any call; absent: none */
+  marks?: LookupSubjectMarks;
 }
 
 /** Who a lookup is for: the tenant pays, the job and entry are recorded beside each attempt. */
@@ -52,6 +63,9 @@ export const QUEUED_RECHECK_MS = 1000;
 const QUEUED_RECHECK_MAX_MS = 30_000;
 /** When the limiter or the provider says wait without saying how long. */
 const DEFAULT_THROTTLE_MS = 1000;
+/** Grants one lookup may leave unused for their age before it waits (below). */
+const STALE_GRANT_TRIES = 3;
+const STALE_GRANT_BACKOFF_MS = 50;
 
 /** The most attempt records written in one statement. */
 const RECORD_BATCH_MAX = 500;
@@ -108,6 +122,11 @@ export class LookupService {
     if (enabled.length === 0) return { value: null, answeredBy: null, attempts, stopped: 'provider_not_configured' };
     const askable = enabled.map((p) => ({ p, endpoint: p.endpoint(input) })).filter((a): a is { p: Provider; endpoint: string } => a.endpoint !== null);
     if (askable.length === 0) return { value: null, answeredBy: null, attempts, stopped: 'missing_input' };
+    // An erased subject (or one a provider may not process) is never asked about: the step
+    // records that it stopped, and nothing of the person.
+    if (this.opts.marks && (await this.opts.marks.isMarked(ctx.tenantId, { email: input.email, phone: input.phone }))) {
+      return { value: null, answeredBy: null, attempts, stopped: 'erased_subject' };
+    }
     let spent = 0;
     for (const { p, endpoint } of askable) {
       if (limits.maxCreditsPerEntry !== undefined && spent >= limits.maxCreditsPerEntry) return { value: null, answeredBy: null, attempts, stopped: 'budget_exhausted' };
@@ -164,7 +183,7 @@ export class LookupService {
     const release = () => this.opts.cache.release(key, token);
     let result: ProviderResult;
     try {
-      const granted = await this.acquire(p.name, endpoint);
+      const granted = await this.freshGrant(p.name, endpoint);
       if (!granted.granted) {
         await release();
         // An open circuit (quota spent) falls through to the next provider; a rate limit waits.
@@ -180,6 +199,10 @@ export class LookupService {
     // Recorded before the cache keeps the answer: an answer anyone can read was paid for on record.
     await this.record(ctx, p.name, endpoint, 'call', result.outcome, result.credits, result.latencyMs);
     await this.keep(key, token, result, { tenantId: ctx.tenantId, jobId: ctx.jobId, entryKey: ctx.entryKey });
+    if (result.outcome === 'forbidden_subject' && this.opts.marks) {
+      // The person asked the provider not to be processed: no provider is asked about them again, for any tenant.
+      await this.opts.marks.mark('global', { email: input.email, phone: input.phone });
+    }
     const asked: Asked = { outcome: result.outcome, credits: result.credits, latencyMs: result.latencyMs, cached: false };
     switch (result.outcome) {
       case 'hit':
@@ -210,19 +233,49 @@ export class LookupService {
     }
   }
 
-  /** Batched acquires per provider and endpoint (the slots asked while the last script call was in flight). */
-  private readonly acquirers = new Map<string, Batcher<null, Acquired>>();
+  /**
+   * A slot granted moments ago. The limiter counts a call from its grant, and its margin covers
+   * the way from the grant to the provider; on a starved event loop that way can take longer,
+   * and the call would land in a later window at the provider than the one it was counted in.
+   * So a grant that took more than half the margin to reach us is left unused (it stays
+   * counted, which only costs a slot) and another is asked for; after a few such, the lookup
+   * waits a moment and tries again (StepDeferred).
+   */
+  private async freshGrant(provider: string, endpoint: string): Promise<Acquired> {
+    const maxAgeMs = (this.opts.limiter?.marginMs ?? Number.POSITIVE_INFINITY) / 2;
+    for (let i = 0; i < STALE_GRANT_TRIES; i++) {
+      const granted = await this.acquire(provider, endpoint);
+      // The grant is younger than the script call that made it.
+      if (!granted.granted || performance.now() - granted.sentAt <= maxAgeMs) return granted;
+      this.staleGrants++;
+    }
+    return { granted: false, retryAt: this.now() + STALE_GRANT_BACKOFF_MS, reason: 'rate_limit' };
+  }
 
-  /** A call slot of the provider's endpoint from the shared limiter (always, without one). */
-  private acquire(provider: string, endpoint: string): Promise<Acquired> {
+  /** Grants left unused because they arrived too late to be within the limiter's margin (for tests and logs). */
+  staleGrants = 0;
+
+  /** Batched acquires per provider and endpoint (the slots asked while the last script call was in flight). */
+  private readonly acquirers = new Map<string, Batcher<null, Timed<Acquired>>>();
+
+  /** A call slot of the provider's endpoint from the shared limiter (always, without one), with when it was asked of Redis. */
+  private acquire(provider: string, endpoint: string): Promise<Timed<Acquired>> {
     const limiter = this.opts.limiter;
-    if (!limiter) return Promise.resolve({ granted: true });
+    const sentAt = performance.now();
+    if (!limiter) return Promise.resolve({ granted: true, sentAt });
     const many = limiter.acquireMany?.bind(limiter);
-    if (!many) return limiter.acquire(provider, endpoint);
+    if (!many) return limiter.acquire(provider, endpoint).then((a) => ({ ...a, sentAt }));
     const id = `${provider}\u0000${endpoint}`;
     let batcher = this.acquirers.get(id);
     if (!batcher) {
-      batcher = new Batcher<null, Acquired>({ maxBatch: ACQUIRE_BATCH_MAX, maxInFlight: 1, run: (asks) => many(provider, endpoint, asks.length) });
+      batcher = new Batcher<null, Timed<Acquired>>({
+        maxBatch: ACQUIRE_BATCH_MAX,
+        maxInFlight: 1,
+        run: async (asks) => {
+          const at = performance.now();
+          return (await many(provider, endpoint, asks.length)).map((a) => ({ ...a, sentAt: at }));
+        },
+      });
       this.acquirers.set(id, batcher);
     }
     return batcher.add(null);

@@ -13,7 +13,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../events/stream.js';
 import type { ChunkRunner } from './chunks/runner.js';
 import type { Fairness } from './fairness.js';
-import { AttemptTimeoutError, ItemsOutcome, type JobContext, type JobHandler, PermanentJobError, RunsInChunks } from './handlers/handler.js';
+import { AttemptTimeoutError, ItemsOutcome, type JobContext, type JobHandler, PermanentJobError, RunsElsewhere, RunsInChunks } from './handlers/handler.js';
 import { QUEUE_NAME, type TaskData } from './queue.js';
 import { createRedis, isRedisConnectionError, redisReady } from './redis.js';
 import { CHUNKED_TYPES } from '../jobs/list-chunks.js';
@@ -219,6 +219,10 @@ export class WorkerRuntime {
       const value = await withTimeout(handler(ctx), row.timeout_ms, ac);
       if (value instanceof RunsInChunks) {
         this.log.info({ ...base, chunks: value.chunks }, 'list job queued its chunks');
+        return;
+      }
+      if (value instanceof RunsElsewhere) {
+        this.log.debug({ ...base, where: value.where }, 'attempt handed to an outside runner');
         return;
       }
       const items = value instanceof ItemsOutcome ? value : null;

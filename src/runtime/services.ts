@@ -6,6 +6,8 @@ import { buildApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { type Pool, createPool } from '../db/pool.js';
 import { createJobTypeRegistry, type JobTypeRegistry } from '../jobs/types/registry.js';
+import { applyCeleryTypes } from '../jobs/types/celery-task.js';
+import { CeleryTracker } from '../celery/tracker.js';
 import { PgConnectionWatch } from '../observability/connection-watch.js';
 import { metricSources } from '../observability/metric-sources.js';
 import { Metrics } from '../observability/metrics.js';
@@ -48,6 +50,7 @@ export interface Services {
 
 /** Opens the pool, the fail-fast Redis connection and the queue. */
 export function openServices(config: Config, log: Logger, registry = createJobTypeRegistry()): Services {
+  applyCeleryTypes(registry, config.celery);
   const pgWatch = new PgConnectionWatch(log);
   const pool = createPool(config.databaseUrl, config.databasePoolSize, log, pgWatch);
   const redis = createRedis(config.redisUrl, 'queue', log);
@@ -86,6 +89,8 @@ export interface RunningParts {
   /** sends webhook deliveries (with the leader, under a lock of its own) */
   webhooks?: WebhookDeliveryLoop;
   workers: WorkerRuntime[];
+  /** follows the Celery tasks this process sent (with CELERY_BROKER_URL, where tasks run) */
+  celery?: CeleryTracker;
 }
 
 export interface RunOptions {
@@ -106,8 +111,28 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
   const workerLog = s.log.child({ part: 'worker' });
   const lookups = createLookupService({ config: s.config, pool: s.pool, redis: s.redis, log: workerLog });
   const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow });
+  const celery = s.config.celery;
+  if (celery && (opts.workers > 0 || (opts.api && s.config.cronSecret !== undefined))) {
+    parts.celery = new CeleryTracker({
+      settings: celery,
+      pool: s.pool,
+      queue: s.queue,
+      registry: s.registry,
+      retry: s.config.retry,
+      sweepIntervalMs: s.config.pollIntervalMs,
+      shutdownGraceMs: s.config.gracefulShutdownTimeoutMs,
+      log: workerLog,
+      events: s.events,
+      metrics: s.metrics,
+      fairness: s.dispatcher.fairness,
+    });
+    await parts.celery.start();
+  }
   const handlers = new Map([
-    ...builtinHandlers({ config: s.config, pool: s.pool, queue: s.queue, chunks: chunkScheduler, log: workerLog, lookups }),
+    ...builtinHandlers({
+      config: s.config, pool: s.pool, queue: s.queue, redis: s.redis, chunks: chunkScheduler, log: workerLog, lookups,
+      celery: celery && parts.celery ? { settings: celery, tracker: parts.celery } : undefined,
+    }),
     ...(opts.handlers ?? []),
   ]);
   // The process endpoint (CRON_SECRET set) runs tasks in the API process, chunks included.
@@ -202,6 +227,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
 export async function stopParts(parts: RunningParts): Promise<void> {
   await parts.app?.close();
   await Promise.all(parts.workers.map((w) => w.close()));
+  await parts.celery?.close();
   await parts.leader?.stop();
   await parts.webhooks?.stop();
 }

@@ -422,7 +422,7 @@ describe('tenancy and validation', () => {
     const doc = (await sys.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
     expect(Object.keys(doc.paths['/v1/exports']!).sort()).toEqual(['get', 'post']);
     expect(doc.paths['/v1/exports/{id}']!.get).toBeDefined();
-    expect(Object.keys(doc.paths['/v1/exports/{id}/download']!.get!.responses['200']!.content!).sort()).toEqual(['application/x-ndjson', 'text/csv']);
+    expect(Object.keys(doc.paths['/v1/exports/{id}/download']!.get!.responses['200']!.content!).sort()).toEqual(['application/gzip', 'application/x-ndjson', 'text/csv']);
   });
 
   it('lists exports newest first, page by page', async () => {

@@ -30,8 +30,9 @@ const listExportsQuery = z.strictObject({
 const exportResponse = z
   .object({
     id: z.uuid().describe("The export's id, which is also its job's id."),
-    listId: z.uuid(),
-    format: z.enum(['csv', 'jsonl']),
+    listId: z.uuid().nullable().describe('The exported list; null for a tenant export (kind "tenant").'),
+    kind: z.enum(['list', 'tenant']).describe('list: one list (POST /v1/exports); tenant: everything the tenant holds (a tenant_export job), a tar.gz archive.'),
+    format: z.enum(['csv', 'jsonl', 'tar.gz']),
     status: z.enum(JOB_STATUSES).describe("The export job's status; the file can be downloaded once it is completed."),
     rows: z.number().int().describe('Entries written (0 until completed).'),
     bytes: z.number().int().describe("The file's size in bytes (0 until completed)."),
@@ -45,13 +46,14 @@ const exportPage = z.object({
   nextCursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page.'),
 });
 
-const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' } as const;
+const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson', 'tar.gz': 'application/gzip' } as const;
 
 /** An export as every endpoint returns it. */
 function toExport(row: ExportRow): z.infer<typeof exportResponse> {
   return {
     id: row.id,
     listId: row.list_id,
+    kind: row.kind,
     format: row.format,
     status: row.status,
     rows: row.rows,
@@ -157,13 +159,13 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
     schema: {
       tags: ['exports'],
       summary: "Download an export's file",
-      description: 'Streams the file: CSV (text/csv) or JSON Lines (application/x-ndjson). 409 while the export is not completed.',
+      description: 'Streams the file: CSV (text/csv), JSON Lines (application/x-ndjson) or, for a tenant export, a tar.gz archive (application/gzip). 409 while the export is not completed, or once an erasure deleted its file.',
       security: [{ bearerAuth: [] }],
       params: exportIdParams,
       response: {
         200: {
           description: 'The file.',
-          content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } },
+          content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() }, 'application/gzip': { schema: z.string() } },
         },
         ...errors,
       },
@@ -174,6 +176,9 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
     if (!row) throw new AppError('not_found', 'No such export.');
     if (row.status !== 'completed' || row.completed_at === null) {
       throw new AppError('conflict', `The export is ${row.status}; it can be downloaded once it is completed.`);
+    }
+    if (row.erased_at !== null) {
+      throw new AppError('conflict', 'An erasure deleted this export\'s file (it held the erased person); request a new export.');
     }
     // Part by part, each in its own short transaction: memory stays at one part, and a slow
     // client holds no connection while it reads.

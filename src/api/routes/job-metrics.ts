@@ -26,6 +26,10 @@ const metricsResponse = z
     window: z.number().int(),
     counts: z.record(z.string(), z.number().int()),
     queueDepth: z.object({ waiting: z.number().int(), active: z.number().int(), delayed: z.number().int() }),
+    oldestWaitingSeconds: z
+      .number()
+      .nullable()
+      .describe('age of the tenant\'s oldest job that is due and not started (pending, or retrying past its retry time); null when none waits'),
     throughput: z.object({ last5m: z.number(), last60m: z.number() }),
     series: z.array(z.object({ at: z.string(), completed: z.number().int(), failed: z.number().int() })),
     successRate: nullableRate,
@@ -55,6 +59,13 @@ SELECT status, count(*)::int AS n FROM enrichment_jobs WHERE tenant_id = $1::uui
 const RETRYING_DUE = `
 SELECT count(*)::int AS n FROM enrichment_jobs
 WHERE tenant_id = $1::uuid AND status = 'retrying' AND COALESCE(retry_at, now()) <= now()`;
+
+// The tenant's oldest due job, by the same due moment as the system-wide gauge
+// (src/observability/metric-sources.ts); null when nothing waits.
+const OLDEST_WAITING = `
+SELECT extract(epoch FROM now() - min(COALESCE(retry_at, GREATEST(created_at, run_at))))::float8 AS seconds
+FROM enrichment_jobs
+WHERE tenant_id = $1::uuid AND status IN ('pending', 'retrying') AND COALESCE(retry_at, GREATEST(created_at, run_at)) <= now()`;
 
 // One row per minute of the window, the current (partial) minute last; the finished rows come
 // from enrichment_jobs_finished_idx (0004) alone.
@@ -114,9 +125,10 @@ interface WorkerRow {
 
 /** Reads the tenant's metrics in one transaction (its statements sent in one flight). */
 export async function readJobMetrics(tx: Tx, tenantId: string, window: number, healthCheckIntervalMs: number): Promise<JobMetrics> {
-  const [counted, due, series, throughput, durations, workers] = await Promise.all([
+  const [counted, due, oldest, series, throughput, durations, workers] = await Promise.all([
     tx.query<{ status: JobStatus; n: number }>(COUNTS, [tenantId]),
     tx.query<{ n: number }>(RETRYING_DUE, [tenantId]),
+    tx.query<{ seconds: number | null }>(OLDEST_WAITING, [tenantId]),
     tx.query<{ at: Date; completed: number; failed: number }>(SERIES, [tenantId, window]),
     tx.query<{ last5: number; last60: number }>(THROUGHPUT, [tenantId]),
     tx.query<{ type: string; p50: number; p95: number }>(DURATIONS, [tenantId, window]),
@@ -125,6 +137,7 @@ export async function readJobMetrics(tx: Tx, tenantId: string, window: number, h
   const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   for (const r of counted.rows) counts[r.status] = r.n;
   const retryingDue = due.rows[0]?.n ?? 0;
+  const oldestSeconds = oldest.rows[0]?.seconds ?? null;
   const completed = series.rows.reduce((n, r) => n + r.completed, 0);
   const failed = series.rows.reduce((n, r) => n + r.failed, 0);
   const ended = completed + failed;
@@ -137,6 +150,7 @@ export async function readJobMetrics(tx: Tx, tenantId: string, window: number, h
       active: counts.running,
       delayed: counts.scheduled + counts.retrying - retryingDue,
     },
+    oldestWaitingSeconds: oldestSeconds === null ? null : Math.max(0, oldestSeconds),
     throughput: { last5m: t.last5 / 5, last60m: t.last60 / 60 },
     series: series.rows.map((r) => ({ at: r.at.toISOString(), completed: r.completed, failed: r.failed })),
     successRate: ended === 0 ? null : completed / ended,
@@ -163,7 +177,7 @@ export async function jobMetricsRoutes(app: FastifyInstance, opts: JobMetricsRou
       tags: ['jobs'],
       summary: "The tenant's job metrics over a window of minutes",
       description:
-        'Counts by status, queue depth, throughput (jobs ended completed or failed per minute), a per-minute series over the window, ' +
+        'Counts by status, queue depth, the age of the oldest job waiting for a worker, throughput (jobs ended completed or failed per minute), a per-minute series over the window, ' +
         'success and error rates over the window (null when nothing ended), p50/p95 durations (ms) of jobs completed in the window by type, ' +
         'and the workers alive system-wide.',
       security: [{ bearerAuth: [] }],

@@ -75,7 +75,7 @@ export interface ProviderStepResult {
   attempts: ProviderAttempt[];
   details?: Record<string, unknown>;
   /** why the waterfall stopped without an answer, when not simply everyone missing */
-  stopped?: 'budget_exhausted' | 'provider_not_configured' | 'missing_input';
+  stopped?: 'budget_exhausted' | 'provider_not_configured' | 'missing_input' | 'erased_subject';
 }
 
 function scoreOf(details: Record<string, unknown>): number | null {

@@ -1,9 +1,12 @@
 // The registry of job types: the API, OpenAPI, CLI and workers all read it.
+import { celeryTask } from './celery-task.js';
 import { exportJob } from './export.js';
 import type { JobTypeDefinition } from './job-type.js';
 import { companyDataUpdate, emailValidationJob, socialProfileDiscovery } from './items.js';
 import { batchLeadEnrichment, singleLeadEnrichment } from './leads.js';
 import { listEnrichment } from './list-enrichment.js';
+import { tenantCleanupJob } from './tenant-cleanup.js';
+import { tenantExportJob } from './tenant-export.js';
 import { testJob } from './test-job.js';
 
 /** Job types by name; built-ins first, custom ones added with register(). */
@@ -17,6 +20,12 @@ export class JobTypeRegistry {
   /** Adds a type; a name can be registered only once. */
   register(def: JobTypeDefinition): void {
     if (this.types.has(def.name)) throw new Error(`job type ${def.name} is already registered`);
+    this.types.set(def.name, def);
+  }
+
+  /** Replaces a registered type's definition (configuration-dependent checks, such as Celery's). */
+  replace(def: JobTypeDefinition): void {
+    if (!this.types.has(def.name)) throw new Error(`job type ${def.name} is not registered`);
     this.types.set(def.name, def);
   }
 
@@ -46,6 +55,9 @@ export const BUILTIN_JOB_TYPES: JobTypeDefinition[] = [
   companyDataUpdate,
   socialProfileDiscovery,
   exportJob,
+  celeryTask,
+  tenantCleanupJob,
+  tenantExportJob,
 ];
 
 /** A registry holding the built-in types. */

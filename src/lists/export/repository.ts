@@ -9,8 +9,13 @@ export type ExportFormat = 'csv' | 'jsonl';
 /** An export as stored, with its job's status. */
 export interface ExportRow {
   id: string;
-  list_id: string;
-  format: ExportFormat;
+  /** null for a tenant export (kind 'tenant') */
+  list_id: string | null;
+  /** a list's csv or jsonl; a tenant export's tar.gz */
+  format: ExportFormat | 'tar.gz';
+  kind: 'list' | 'tenant';
+  /** when an erasure deleted the file's parts (the record stays) */
+  erased_at: Date | null;
   status: JobStatus;
   rows: number;
   bytes: number;
@@ -133,7 +138,7 @@ WHERE id = $1::uuid AND status = 'running'`,
   );
 }
 
-const EXPORT_COLUMNS = `x.id, x.list_id, x.format, j.status, x.rows, x.bytes, x.created_at, x.completed_at,
+const EXPORT_COLUMNS = `x.id, x.list_id, x.format, x.kind, x.erased_at, j.status, x.rows, x.bytes, x.created_at, x.completed_at,
   (extract(epoch FROM x.created_at) * 1000000)::bigint::text AS created_us`;
 
 /** One export with its job's status, or null. */

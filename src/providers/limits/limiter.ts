@@ -17,6 +17,8 @@ export interface RateLimiter {
   acquireMany(provider: string, endpoint: string, count: number): Promise<Acquired[]>;
   /** Feeds a response back: Retry-After/throttled tightens (no slot until retryAt), rate-limit headers (remaining 0 until reset) tighten, quota_exhausted opens the provider's circuit until its resetAt (or a configured default, e.g. 1 h), a success closes a half-open circuit. */
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
+  /** ms every window is counted longer than its length: the most a grant may age before its call arrives */
+  readonly marginMs: number;
 }
 
 export interface RateLimiterOptions {
@@ -154,5 +156,5 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     if (holdMs > 0) await runScript(opts.redis, HOLD, [k.hold(throttleScope(opts.limits(provider, endpoint)))], [Math.ceil(holdMs)]);
   }
 
-  return { acquire, acquireMany, observe };
+  return { acquire, acquireMany, observe, marginMs };
 }

@@ -42,6 +42,14 @@ export class RunsInChunks {
   constructor(readonly chunks: number) {}
 }
 
+/**
+ * Returned by a handler that handed its attempt to an outside runner (a Celery worker): the
+ * task's slot is free, the job stays running, and whoever follows the runner ends the attempt.
+ */
+export class RunsElsewhere {
+  constructor(readonly where: string) {}
+}
+
 /** Counters of a job over items (emails, leads, domains). */
 export interface ItemProgress {
   total: number;
