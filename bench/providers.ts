@@ -210,6 +210,19 @@ async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
       `${s1.calls} calls at the simulator (${s1.outcomes.hit} hits, ${s1.outcomes.miss} misses, ${s1.outcomes.throttled} throttled, ${s1.outcomes.error} errors) ` +
       `over ${((lastAt - firstAt) / 1000).toFixed(1)} s = ${rate.toFixed(0)}/s; max in a sliding 1 s window ${maxWindow}`,
   );
+  if (process.env.BENCH_DEBUG) {
+    // Where the busiest second was, and the calls per 50 ms around it.
+    const sorted = [...arrivals].sort((a, b) => a - b);
+    let best = 0;
+    let at = 0;
+    for (let i = 0, j = 0; i < sorted.length; i++) {
+      while (sorted[i]! - sorted[j]! >= 1000) j++;
+      if (i - j + 1 > best) [best, at] = [i - j + 1, sorted[j]!];
+    }
+    const buckets: number[] = [];
+    for (const t of sorted) if (t >= at - 500 && t < at + 1500) buckets[Math.floor((t - at + 500) / 50)] = (buckets[Math.floor((t - at + 500) / 50)] ?? 0) + 1;
+    log(`busiest second from ${(at - firstAt).toFixed(0)} ms: ${best} calls; per 50 ms from 500 ms before: ${Array.from(buckets, (b) => b ?? 0).join(' ')}`);
+  }
   log(`first run: job's records: ${first.calls} calls, ${first.cacheHits} entries re-read from the cache after a deferral; ${first.errors} entries in error; mean call latency ${first.callMs.toFixed(1)} ms; chunks at once ${first.chunksAtOnce.toFixed(1)}`);
   // CPU time per lookup (ms): what one core-second buys, and so what this machine's cores can sustain.
   const cpuPerLookup = (group: string) => ((cores[group] ?? 0) * elapsedMs) / ENTRIES;

@@ -66,6 +66,23 @@ const DEFAULT_THROTTLE_MS = 1000;
 /** Grants one lookup may leave unused for their age before it waits (below). */
 const STALE_GRANT_TRIES = 3;
 const STALE_GRANT_BACKOFF_MS = 50;
+/** A refused slot due within this long is waited for in the process (below the claim's lifetime). */
+const LOCAL_WAIT_MAX_MS = 1000;
+/** Waiters for a slot wake spread over this long after it frees (so they do not leave as one burst). */
+const LOCAL_WAIT_QUANTUM_MS = 40;
+
+/** Resolves at `at` (by `now`), or at once when the signal aborts. */
+function sleepUntil(at: number, now: () => number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, at - now()));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** The most attempt records written in one statement. */
 const RECORD_BATCH_MAX = 500;
@@ -183,7 +200,7 @@ export class LookupService {
     const release = () => this.opts.cache.release(key, token);
     let result: ProviderResult;
     try {
-      const granted = await this.freshGrant(p.name, endpoint);
+      const granted = await this.freshGrant(p.name, endpoint, ctx.signal);
       if (!granted.granted) {
         await release();
         // An open circuit (quota spent) falls through to the next provider; a rate limit waits.
@@ -239,17 +256,31 @@ export class LookupService {
    * and the call would land in a later window at the provider than the one it was counted in.
    * So a grant that took more than half the margin to reach us is left unused (it stays
    * counted, which only costs a slot) and another is asked for; after a few such, the lookup
-   * waits a moment and tries again (StepDeferred).
+   * waits a moment and tries again (StepDeferred). A refusal whose slot is due within
+   * LOCAL_WAIT_MAX_MS is waited out here; a later one is returned (the step defers).
    */
-  private async freshGrant(provider: string, endpoint: string): Promise<Acquired> {
+  private async freshGrant(provider: string, endpoint: string, signal: AbortSignal | undefined): Promise<Acquired> {
     const maxAgeMs = (this.opts.limiter?.marginMs ?? Number.POSITIVE_INFINITY) / 2;
-    for (let i = 0; i < STALE_GRANT_TRIES; i++) {
+    const waitUntil = this.now() + LOCAL_WAIT_MAX_MS;
+    let stale = 0;
+    for (;;) {
       const granted = await this.acquire(provider, endpoint);
-      // The grant is younger than the script call that made it.
-      if (!granted.granted || performance.now() - granted.sentAt <= maxAgeMs) return granted;
-      this.staleGrants++;
+      if (granted.granted) {
+        // The grant is younger than the script call that made it.
+        if (performance.now() - granted.sentAt <= maxAgeMs) return granted;
+        this.staleGrants++;
+        if (++stale >= STALE_GRANT_TRIES) return { granted: false, retryAt: this.now() + STALE_GRANT_BACKOFF_MS, reason: 'rate_limit' };
+        continue;
+      }
+      // A slot due soon is waited for here, holding the cache claim: giving the claim up and
+      // deferring the entry (its chunk re-read, its claim made again) cost PostgreSQL two
+      // writes per refusal, and refusals are most asks when a list outruns a limit. Waiters
+      // wake spread over a quantum, so the slots freed are taken a few at a time: a crowd
+      // granted at once would leave together, and its last calls would reach the provider
+      // later than the margin allows.
+      if (granted.reason !== 'rate_limit' || granted.retryAt > waitUntil || signal?.aborted) return granted;
+      await sleepUntil(Math.max(granted.retryAt, this.now()) + LOCAL_WAIT_QUANTUM_MS * Math.random(), this.now, signal);
     }
-    return { granted: false, retryAt: this.now() + STALE_GRANT_BACKOFF_MS, reason: 'rate_limit' };
   }
 
   /** Grants left unused because they arrived too late to be within the limiter's margin (for tests and logs). */

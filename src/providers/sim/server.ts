@@ -154,9 +154,9 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
     return { reply: answer.reply, kind: answer.kind, credits: answer.credits };
   }
 
-  async function handleProvider(spec: SimProviderSpec, endpoint: string, req: IncomingMessage, res: ServerResponse, url: URL, raw: string): Promise<void> {
+  async function handleProvider(spec: SimProviderSpec, endpoint: string, req: IncomingMessage, res: ServerResponse, url: URL, raw: string, arrivedAt: number): Promise<void> {
     const name = spec.name;
-    const now = Date.now();
+    const now = arrivedAt;
     const st = stats.providers[name];
     st.calls += 1;
     st.arrivals.push(now);
@@ -221,6 +221,9 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
   }
 
   const server: Server = createServer((req, res) => {
+    // A provider counts a call when it reaches it: stamped as the request comes in, before its
+    // body is read (a turn of this event loop later, which on a busy machine can be long).
+    const arrivedAt = Date.now();
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://sim.invalid');
       let raw: string;
@@ -234,7 +237,7 @@ export async function startProviderSim(options: ProviderSimOptions = {}): Promis
       const spec = specs.get(name);
       const endpoint = spec?.route(req.method ?? 'GET', url.pathname.slice(name.length + 1) || '/') ?? null;
       if (!spec || endpoint === null) return send(res, { status: 404, body: { error: 'no such simulated endpoint' } });
-      await handleProvider(spec, endpoint, req, res, url, raw);
+      await handleProvider(spec, endpoint, req, res, url, raw, arrivedAt);
     })().catch(() => {
       if (!res.headersSent) send(res, { status: 500, body: { error: 'simulator failure' } });
     });
