@@ -39,6 +39,8 @@ export interface CeleryTrackerOptions {
   events?: EventPublisher;
   metrics?: Metrics;
   fairness?: Fairness;
+  /** the process's batched transitions (shared with its workers: their starts and the tracker's finishes commit together) */
+  transitions?: Transitions;
 }
 
 /** One attempt whose Celery task is out. */
@@ -49,6 +51,8 @@ interface Tracked {
   /** the attempt's end: no result by then fails the attempt (the job's timeout) */
   deadline: number;
   lastProgressAt: number;
+  /** when the task was handed to the broker (ms) */
+  sentAt: number;
   /** an outcome is being recorded: later news of the task waits */
   settling: boolean;
 }
@@ -60,6 +64,7 @@ type Outcome =
 const PROGRESS_EVERY_MS = 1000;
 const MGET_CHUNK = 500;
 const SEND_RETRY_MS = 1000;
+const FORGET_LINGER_MS = 100;
 const ORIGIN = `gen${process.pid}@${hostname()}`;
 
 // Progress moves only the current attempt's counters, and never a finished job's.
@@ -85,7 +90,7 @@ export class CeleryTracker {
     this.broker = new CeleryBroker(opts.settings.brokerUrl, this.log);
     this.backend = createRedis(opts.settings.resultBackendUrl, 'queue', this.log);
     this.subscriber = createRedis(opts.settings.resultBackendUrl, 'worker', this.log);
-    this.transitions = new Transitions(opts.pool);
+    this.transitions = opts.transitions ?? new Transitions(opts.pool);
   }
 
   /** Subscribes to the result channels of enrichd's tasks and starts the sweep. */
@@ -130,7 +135,7 @@ export class CeleryTracker {
       hardTimeLimitSeconds: null,
     });
     // Tracked before it is sent: the fastest worker's answer finds it.
-    this.tracked.set(taskId, { taskId, message, row, deadline, lastProgressAt: 0, settling: false });
+    this.tracked.set(taskId, { taskId, message, row, deadline, lastProgressAt: 0, sentAt: Date.now(), settling: false });
     try {
       await this.broker.send(message);
     } catch (err) {
@@ -185,15 +190,20 @@ export class CeleryTracker {
     );
   }
 
-  /** Deletes result keys, gathered over one turn of the event loop into one UNLINK. */
+  /**
+   * Deletes result keys, gathered over FORGET_LINGER_MS into one UNLINK: nothing waits for it,
+   * and on a busy host each socket write costs more than the command.
+   */
   private forget(taskId: string): void {
     this.forgetting.push(`${RESULT_KEY_PREFIX}${taskId}`);
     if (this.forgetting.length > 1) return;
-    setImmediate(() => {
-      const keys = this.forgetting;
-      this.forgetting = [];
-      this.backend.unlink(...keys).catch(() => undefined);
-    });
+    setTimeout(() => void this.forgetNow(), FORGET_LINGER_MS).unref();
+  }
+
+  private async forgetNow(): Promise<void> {
+    const keys = this.forgetting;
+    this.forgetting = [];
+    if (keys.length > 0) await this.backend.unlink(...keys).catch(() => undefined);
   }
 
   private async finish(t: Tracked, outcome: Outcome): Promise<void> {
@@ -262,8 +272,11 @@ export class CeleryTracker {
       this.broker.revoke([t.taskId], true).catch(() => undefined);
     }
     const waiting = open.filter((t) => !t.settling);
-    for (let i = 0; i < waiting.length; i += MGET_CHUNK) {
-      const chunk = waiting.slice(i, i + MGET_CHUNK);
+    // The channel brings nearly every state at once; only a task out for a whole sweep
+    // interval may have had its message missed (a reconnect), so only those are read.
+    const missed = waiting.filter((t) => now - t.sentAt >= this.opts.sweepIntervalMs);
+    for (let i = 0; i < missed.length; i += MGET_CHUNK) {
+      const chunk = missed.slice(i, i + MGET_CHUNK);
       const values = await this.backend.mget(chunk.map((t) => `${RESULT_KEY_PREFIX}${t.taskId}`));
       chunk.forEach((t, j) => {
         const v = values[j];
@@ -317,6 +330,7 @@ export class CeleryTracker {
         this.log.warn({ jobId: t.row.id, err: { message: (err as Error).message } }, 'celery attempt not handed back; the reconciler will');
       }
     }
+    await this.forgetNow();
     this.subscriber.disconnect();
     this.backend.disconnect();
     this.broker.close();

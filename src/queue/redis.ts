@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-export type RedisRole = 'queue' | 'worker' | 'leader' | 'probe';
+export type RedisRole = 'queue' | 'worker' | 'leader' | 'probe' | 'events';
 
 /**
  * Opens a Redis connection. `queue` and `probe` connections fail fast while Redis is down
@@ -11,7 +11,9 @@ export type RedisRole = 'queue' | 'worker' | 'leader' | 'probe';
 export function createRedis(url: string, role: RedisRole, log?: Logger): Redis {
   const failFast = role === 'queue' || role === 'probe';
   const redis = new Redis(url, {
-    maxRetriesPerRequest: failFast ? 1 : null,
+    // events: best effort, but not lost while the connection is still opening; a command
+    // queued while Redis is away fails after one reconnection attempt.
+    maxRetriesPerRequest: failFast || role === 'events' ? 1 : null,
     enableOfflineQueue: !failFast,
     connectTimeout: 2000,
     // After disconnect(), ioredis waits this long for a socket that may already be gone

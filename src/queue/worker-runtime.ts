@@ -35,6 +35,8 @@ export interface WorkerRuntimeOptions {
   metrics?: Metrics;
   /** TENANT_MAX_ACTIVE: told when a task of a tenant ends, so the tenant's next job is released at once */
   fairness?: Fairness;
+  /** the process's batched transitions, shared with its Celery tracker (fewer, larger transactions); its own if absent */
+  transitions?: Transitions;
 }
 
 const REGISTER_WORKER = `
@@ -78,7 +80,7 @@ export class WorkerRuntime {
   private readonly aborts = new Set<AbortController>();
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
-    this.transitions = new Transitions(opts.pool);
+    this.transitions = opts.transitions ?? new Transitions(opts.pool);
     this.log = opts.log.child({ workerId: this.id });
   }
 

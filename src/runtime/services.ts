@@ -60,7 +60,12 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
   const metrics = new Metrics();
   metrics.knownTypes(registry.names());
   metrics.setSources(metricSources(queue, pool));
-  const events = new EventPublisher(redis, config.queuePrefix, log);
+  // Live events on a connection of their own: a pipeline on the queue's connection copies
+  // every script BullMQ defined on it (ioredis Pipeline's constructor), per flush, which was
+  // 2-3 % of a busy API's and worker's CPU. Its outages are the queue connection's, logged there.
+  const eventsRedis = createRedis(config.redisUrl, 'events');
+  eventsRedis.on('error', () => undefined);
+  const events = new EventPublisher(eventsRedis, config.queuePrefix, log);
   const submitter = new Submitter({ pool, appRole: config.databaseAppRole, dispatcher, log, maxBatch: config.submitBatchMax, metrics, events });
   return {
     config,
@@ -78,6 +83,7 @@ export function openServices(config: Config, log: Logger, registry = createJobTy
       await dispatcher.flush().catch(() => undefined);
       await queue.close().catch(() => undefined);
       redis.disconnect();
+      eventsRedis.disconnect();
       await pool.end().catch(() => undefined);
     },
   };
@@ -112,6 +118,8 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
   const lookups = createLookupService({ config: s.config, pool: s.pool, redis: s.redis, log: workerLog });
   const chunkScheduler = new ChunkScheduler({ pool: s.pool, appRole: s.config.databaseAppRole, queue: s.queue, window: s.config.listChunkWindow });
   const celery = s.config.celery;
+  // One batcher for the process: the Celery tracker's finishes and the workers' starts share transactions.
+  const transitions = new Transitions(s.pool);
   if (celery && (opts.workers > 0 || (opts.api && s.config.cronSecret !== undefined))) {
     parts.celery = new CeleryTracker({
       settings: celery,
@@ -125,6 +133,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       events: s.events,
       metrics: s.metrics,
       fairness: s.dispatcher.fairness,
+      transitions,
     });
     await parts.celery.start();
   }
@@ -191,6 +200,7 @@ export async function startParts(s: Services, opts: RunOptions, accepting: () =>
       metrics: s.metrics,
       events: s.events,
       fairness: s.dispatcher.fairness,
+      transitions,
     });
     await w.start();
     parts.workers.push(w);

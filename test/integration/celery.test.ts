@@ -3,7 +3,7 @@
 // cancel (taken back from the queue, or revoked once prefetched), submit refusals, a
 // CELERY_ROUTES type, and 1,000 tasks at once.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { celeryTaskId, queueListKeys } from '../../src/celery/message.js';
 import type { Job } from '../../src/jobs/job.js';
 import { getJson, jobEvents, postJson } from '../helpers/api.js';
@@ -77,8 +77,8 @@ describe('celery tasks through enrichd', () => {
     expect(done.attempts).toBe(1);
     expect(done.progress).toEqual({ total: 1, processed: 1, succeeded: 1, failed: 0 });
     expect((await jobEvents(sys, job.id)).map((e) => e.to_status)).toEqual(['pending', 'running', 'completed']);
-    // The result was taken into PostgreSQL and removed from the backend.
-    expect(await worker.redis.exists(`celery-task-meta-${celeryTaskId(job.id, 1)}`)).toBe(0);
+    // The result was taken into PostgreSQL and removed from the backend (UNLINKs leave in batches, 100 ms apart).
+    await vi.waitFor(async () => expect(await worker.redis.exists(`celery-task-meta-${celeryTaskId(job.id, 1)}`)).toBe(0), { timeout: 2000, interval: 50 });
   });
 
   it('fails with the exception type and message, no traceback, after enrichd\'s retries', async () => {
