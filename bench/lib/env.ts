@@ -85,7 +85,9 @@ export async function openBenchEnv(): Promise<BenchEnv> {
   const jwtSecret = randomBytes(24).toString('hex');
   const tenantId = randomUUID();
   const prefixRoot = `enrichd-bench-${run}`;
-  const baseEnv = { DATABASE_URL: databaseUrl, REDIS_URL, JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn' };
+  // BENCH_CHILD_NODE_OPTIONS: Node options for every enrichd child (GC settings, for instance), to try them out.
+  const childNodeOptions: Record<string, string> = process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {};
+  const baseEnv = { DATABASE_URL: databaseUrl, REDIS_URL, JWT_SECRET: jwtSecret, LOG_LEVEL: 'warn', ...childNodeOptions };
 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
