@@ -39,6 +39,7 @@ import { providerWebhookRoutes } from './routes/provider-webhooks.js';
 import { usageRoutes } from './routes/usage.js';
 import { auditRoutes } from './routes/audit.js';
 import { privacyRoutes } from './routes/privacy.js';
+import { retentionRoutes } from './routes/retention.js';
 import { SubjectMarks } from '../governance/subject-marks.js';
 import { registerAuditHooks } from '../audit/hook.js';
 import { AuditWriter } from '../audit/writer.js';
@@ -205,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await usageRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
       await auditRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole });
       await privacyRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, redis: deps.redis, prefix: config.queuePrefix, marks: new SubjectMarks(deps.pool, config.privacyHashSecret) });
+      await retentionRoutes(scope, { pool: deps.pool, appRole: config.databaseAppRole, retention: config.retention });
     },
     { prefix: '/v1' },
   );

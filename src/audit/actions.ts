@@ -32,6 +32,7 @@ const ACTIONS: Record<string, AuditAction> = {
   'DELETE /webhooks/endpoints/:id': { action: 'webhook_endpoint.delete', resource: 'webhook_endpoint', id: 'param' },
   'POST /webhooks/secret/rotate': { action: 'webhook_secret.rotate', resource: 'webhook_secret', id: 'none' },
   'POST /privacy/erasures': { action: 'erasure.create', resource: 'erasure', id: 'response' },
+  'PUT /retention': { action: 'retention.update', resource: 'retention', id: 'none' },
 };
 
 const MOUNTS = ['/v1/enrichment', '/api/enrichment', '/v1'];

@@ -91,6 +91,7 @@ export const CLEANUP_STEPS: CleanupStep[] = [
   byTenant('tenant_webhook_secrets'),
   byTenant('provider_calls'),
   byTenant('privacy_erasures'),
+  byTenant('tenant_retention'),
   // Shared tables keyed by scope: the tenant's own cache entries and erasure marks
   // (global-scope rows are every tenant's and stay).
   {

@@ -1,17 +1,34 @@
-// The retention sweep's statements. Each DELETE removes at most $2 rows (the batch), chosen
+// The retention sweep's statements. Each DELETE removes at most one batch of rows, chosen
 // through an index, so no statement holds its locks for long. Per-tenant selections walk the
 // tenants and probe each one's (tenant_id, time) index (a loose index scan), so a sweep that
-// finds nothing reads a few index pages per tenant, not the table.
+// finds nothing reads a few index pages per tenant, not the table. Jobs, deliveries and
+// exports have a cutoff per tenant (its own shorter retention, tenant_retention); audit
+// records and provider calls one for all (the operator's records).
 
 export const FINISHED = ['completed', 'failed', 'cancelled'];
 
-// Finished jobs completed before the cutoff ($1), at most $2, through enrichment_jobs_finished_idx.
-export const OLD_JOBS = `
-SELECT j.id
+/**
+ * The tenants, each with its cutoff `c.cutoff` for one kind of record: `now` ($1) less the
+ * tenant's own days (tenant_retention's `column`) or the deployment's (`days`, a parameter),
+ * whichever is fewer, so a tenant value set before the operator lowered RETENTION_* never
+ * keeps data longer. Whole 24-hour days, like the deployment-wide cutoffs before it.
+ */
+function tenantsWithCutoff(column: 'jobs_days' | 'deliveries_days' | 'exports_days', days: string): string {
+  return `
 FROM tenants t
+LEFT JOIN tenant_retention s ON s.tenant_id = t.id
+CROSS JOIN LATERAL (
+  SELECT $1::timestamptz - make_interval(hours => 24 * least(coalesce(s.${column}, ${days}::int), ${days}::int)) AS cutoff
+) c`;
+}
+
+// Finished jobs completed before their tenant's cutoff ($1 now, $4 RETENTION_JOBS_DAYS), at
+// most $2, through enrichment_jobs_finished_idx; each with its cutoff, checked again on delete.
+export const OLD_JOBS = `
+SELECT j.id, c.cutoff${tenantsWithCutoff('jobs_days', '$4')}
 CROSS JOIN LATERAL (
   SELECT id FROM enrichment_jobs
-  WHERE tenant_id = t.id AND completed_at < $1::timestamptz AND status = ANY($3::text[])
+  WHERE tenant_id = t.id AND completed_at < c.cutoff AND status = ANY($3::text[])
   LIMIT $2::int
 ) j
 LIMIT $2::int`;
@@ -36,16 +53,18 @@ DELETE FROM ${table!} WHERE ctid = ANY(ARRAY(
 
 // The jobs themselves, checked again: a job retried meanwhile is unfinished and stays.
 // What is left of their children (search rows, export rows) cascades.
+// $1 the job ids, $2 their cutoffs (as OLD_JOBS found them), $3 the finished statuses.
 export const DELETE_JOBS = `
-DELETE FROM enrichment_jobs
-WHERE id = ANY($1::uuid[]) AND completed_at < $2::timestamptz AND status = ANY($3::text[])`;
+DELETE FROM enrichment_jobs j
+USING unnest($1::uuid[], $2::timestamptz[]) AS c(id, cutoff)
+WHERE j.id = c.id AND j.completed_at < c.cutoff AND j.status = ANY($3::text[])`;
 
-// Finished exports requested before the cutoff, through exports_tenant_created_idx.
+// Finished exports requested before their tenant's cutoff ($1 now, $4 RETENTION_EXPORTS_DAYS),
+// through exports_tenant_created_idx.
 export const OLD_EXPORTS = `
-SELECT e.id
-FROM tenants t
+SELECT e.id${tenantsWithCutoff('exports_days', '$4')}
 CROSS JOIN LATERAL (
-  SELECT id FROM exports WHERE tenant_id = t.id AND created_at < $1::timestamptz LIMIT $2::int
+  SELECT id FROM exports WHERE tenant_id = t.id AND created_at < c.cutoff LIMIT $2::int
 ) e
 JOIN enrichment_jobs j ON j.id = e.id AND j.status = ANY($3::text[])
 LIMIT $2::int`;
@@ -57,17 +76,17 @@ DELETE FROM export_parts WHERE ctid = ANY(ARRAY(
 
 export const DELETE_EXPORTS = 'DELETE FROM exports WHERE id = ANY($1::uuid[])';
 
-// Finished deliveries created before the cutoff (attempts cascade: a few per delivery).
+// Finished deliveries created before their tenant's cutoff ($1 now, $2 RETENTION_DELIVERIES_DAYS),
+// at most $3, through webhook_deliveries_tenant_idx (attempts cascade: a few per delivery).
 export const OLD_DELIVERIES = `
 DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(
-  SELECT d.id
-  FROM tenants t
+  SELECT d.id${tenantsWithCutoff('deliveries_days', '$2')}
   CROSS JOIN LATERAL (
     SELECT id FROM webhook_deliveries
-    WHERE tenant_id = t.id AND created_at < $1::timestamptz AND status <> 'pending'
-    LIMIT $2::int
+    WHERE tenant_id = t.id AND created_at < c.cutoff AND status <> 'pending'
+    LIMIT $3::int
   ) d
-  LIMIT $2::int
+  LIMIT $3::int
 )) AND status <> 'pending'`;
 
 // Provider calls (usage, credits) before the cutoff, through provider_calls_tenant_at.

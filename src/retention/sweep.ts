@@ -1,7 +1,8 @@
 // The retention sweep, a leader duty: deletes what is older than its retention, in batches of
 // RETENTION_BATCH_SIZE rows per statement (each its own short transaction), until nothing is
 // left or the tick's time budget is spent; the next sweep goes on where this one stopped.
-// Never an unfinished job, a pending delivery or a job younger than RETENTION_JOBS_DAYS.
+// Never an unfinished job, a pending delivery or a job younger than its retention: the
+// tenant's own (PUT /v1/retention, only ever shorter) or RETENTION_JOBS_DAYS.
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -52,9 +53,10 @@ export class RetentionSweep {
       (n) => this.repeat('provider_cache', sql.EXPIRED_CACHE, [new Date(n - CACHE_GRACE_MS)]),
       (n) => this.repeat('audit_log', sql.OLD_AUDIT, [this.cutoff(n, this.opts.retention.auditDays)]),
       (n) => this.repeat('provider_calls', sql.OLD_PROVIDER_CALLS, [this.cutoff(n, this.opts.retention.providerCallsDays)]),
-      (n) => this.repeat('webhook_deliveries', sql.OLD_DELIVERIES, [this.cutoff(n, this.opts.retention.deliveriesDays)]),
-      (n) => this.exports(this.cutoff(n, this.opts.retention.exportsDays)),
-      (n) => this.jobs(this.cutoff(n, this.opts.retention.jobsDays)),
+      // per tenant: each statement computes every tenant's cutoff from now and the deployment's days
+      (n) => this.repeat('webhook_deliveries', sql.OLD_DELIVERIES, [new Date(n), this.opts.retention.deliveriesDays]),
+      (n) => this.exports(new Date(n)),
+      (n) => this.jobs(new Date(n)),
     ];
     for (const phase of phases) {
       if (!this.more()) break;
@@ -94,10 +96,10 @@ export class RetentionSweep {
   }
 
   /** Finished exports past their retention: file parts in batches, then the export rows (the jobs stay). */
-  private async exports(cutoff: Date): Promise<void> {
+  private async exports(now: Date): Promise<void> {
     const batch = this.opts.retention.batchSize;
     for (;;) {
-      const { rows } = await this.opts.pool.query<{ id: string }>(sql.OLD_EXPORTS, [cutoff, batch, sql.FINISHED]);
+      const { rows } = await this.opts.pool.query<{ id: string }>(sql.OLD_EXPORTS, [now, batch, sql.FINISHED, this.opts.retention.exportsDays]);
       if (rows.length === 0) return;
       const ids = rows.map((r) => r.id);
       if (!(await this.repeat('export_parts', sql.EXPORT_PARTS, [ids]))) return;
@@ -108,16 +110,16 @@ export class RetentionSweep {
   }
 
   /** Finished jobs past their retention: each child table in batches, then the jobs. */
-  private async jobs(cutoff: Date): Promise<void> {
+  private async jobs(now: Date): Promise<void> {
     const batch = this.opts.retention.batchSize;
     for (;;) {
-      const { rows } = await this.opts.pool.query<{ id: string }>(sql.OLD_JOBS, [cutoff, batch, sql.FINISHED]);
+      const { rows } = await this.opts.pool.query<{ id: string; cutoff: Date }>(sql.OLD_JOBS, [now, batch, sql.FINISHED, this.opts.retention.jobsDays]);
       if (rows.length === 0) return;
       const ids = rows.map((r) => r.id);
       for (const child of sql.JOB_CHILDREN) {
         if (!(await this.repeat(child.table, child.sql, [ids]))) return;
       }
-      const { rowCount } = await this.opts.pool.query(sql.DELETE_JOBS, [ids, cutoff, sql.FINISHED]);
+      const { rowCount } = await this.opts.pool.query(sql.DELETE_JOBS, [ids, rows.map((r) => r.cutoff), sql.FINISHED]);
       this.count('enrichment_jobs', rowCount ?? 0);
       if (rows.length < batch || !this.more()) return;
     }
