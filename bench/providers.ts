@@ -5,13 +5,13 @@
 // run again by the same tenant: zero calls, every entry answered from the PostgreSQL cache.
 import { cpus } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { type ProviderSim, startProviderSim } from '../src/providers/sim/server.js';
 import { maxInWindow } from '../src/providers/sim/stats.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
 import { seedList } from './lib/seed-list.js';
 import { lookupPerson } from './lib/lookup-people.js';
 import { childrenOf } from './lib/procfs.js';
 import { type Child, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
+import { type SimProcess, startSimProcess } from './lib/sim-process.js';
 import type { BenchModule, Figure } from './lib/report.js';
 import { sampleCpu, stealBetween } from './lib/steal.js';
 import { cpuMeter, formatCores } from './lib/cpu.js';
@@ -40,13 +40,11 @@ export const bench: BenchModule = {
   name: 'providers',
   async run() {
     const env = await openBenchEnv();
-    // In this process: it only polls job status meanwhile, so the simulator has its event loop.
-    const sim = await startProviderSim({ seed: 'bench', latencyMs: LATENCY_MS, hitRate: HIT_RATE });
     try {
+      const sim = await startSimProcess(env.build.bin, ['--seed', 'bench', '--latency-ms', String(LATENCY_MS), '--hit-rate', String(HIT_RATE)]);
       return await measure(env, sim);
     } finally {
       await stopAll();
-      await sim.close();
       await env.close();
     }
   },
@@ -137,7 +135,7 @@ function sampleActivity(env: BenchEnv): () => Promise<string> {
   };
 }
 
-async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
+async function measure(env: BenchEnv, sim: SimProcess): Promise<Figure[]> {
   log(`seeding ${ENTRIES} distinct people (name + company domain)`);
   const listId = await seedList(env, `people ${ENTRIES}`, ENTRIES, lookupPerson);
   const planId = randomUUID();
@@ -149,7 +147,7 @@ async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
     LIST_CHUNK_WINDOW: CHUNK_WINDOW,
     MAX_CONCURRENT_JOBS: process.env.BENCH_PROVIDER_JOBS ?? '6',
     HUNTER_API_KEY: 'bench-key',
-    HUNTER_BASE_URL: sim.baseUrls.hunter,
+    HUNTER_BASE_URL: sim.hunterUrl,
     HUNTER_RATE_LIMIT_PER_SECOND: String(LIMIT),
     // High enough not to bind: the per-second limit alone decides.
     HUNTER_RATE_LIMIT_PER_MINUTE: String(LIMIT * 60 * 2),
@@ -178,14 +176,14 @@ async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
     if (workerPids.length < 2) throw new Error(`WORKER_COUNT=2 started ${workerPids.length} worker processes\n${parent.tail}`);
   }
   await sleep(2000); // both registered and polling
-  sim.reset();
+  await sim.reset();
 
   // First run: every entry is a call, paced by the limiter.
   const cpu0 = sampleCpu();
   const cpuUsed = cpuMeter((pid, cmd) => {
     if (pid === api.proc.pid) return 'api';
     if (workerPids.includes(pid)) return 'workers';
-    if (pid === process.pid) return 'bench + simulator';
+    if (pid === process.pid || pid === sim.child.proc.pid) return 'bench + simulator';
     if (cmd.startsWith('postgres:') && cmd.includes(env.databaseName)) return 'postgres';
     if (cmd.startsWith('postgres:')) return 'postgres (other)';
     if (cmd.startsWith('redis-server')) return 'redis';
@@ -199,7 +197,7 @@ async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
   if (diag) log(`first run: postgres sessions (mean over samples): ${await diag()}`);
   const steal1 = stealBetween(cpu0, sampleCpu());
   const cores = cpuUsed();
-  const s1 = sim.stats().providers.hunter;
+  const s1 = (await sim.stats()).providers.hunter;
   const arrivals = s1.arrivals;
   const firstAt = arrivals.reduce((a, b) => Math.min(a, b), Infinity);
   const lastAt = arrivals.reduce((a, b) => Math.max(a, b), -Infinity);
@@ -231,12 +229,12 @@ async function measure(env: BenchEnv, sim: ProviderSim): Promise<Figure[]> {
   if (first.processed !== ENTRIES || first.results !== ENTRIES) throw new Error(`first job processed ${first.processed}, ${first.results} results, of ${ENTRIES}`);
 
   // Second run: the same list, the same tenant: every answer from the cache.
-  sim.reset();
+  await sim.reset();
   const cpu1 = sampleCpu();
   log('second run: the same list again');
   const second = await runJob(env, base, listId, planId, workers, 'second run');
   const steal2 = stealBetween(cpu1, sampleCpu());
-  const s2 = sim.stats().providers.hunter;
+  const s2 = (await sim.stats()).providers.hunter;
   log(
     `second run: ${second.processed} entries in ${second.secs.toFixed(1)} s (${(second.processed / second.secs).toFixed(0)} entries/s); ` +
       `${s2.calls} calls at the simulator; ${second.cached} of ${second.results} entries answered from the cache, ${second.errors} in error`,

@@ -7,6 +7,7 @@ import type { Entry } from '../enrich/entry.js';
 import { type ProviderPlanStep, type StepOutput, StepDeferred } from '../enrich/plan.js';
 import { type AcceptRule, type ProviderAttempt, type ProviderStepResult, type ProviderWant, accepts, providerLabel } from '../enrich/steps/provider-step.js';
 import { Batcher } from '../util/batcher.js';
+import { type TokenBucket, paceFor } from './limits/pacer.js';
 import { inputKey, lookupInputOf } from './cache/key.js';
 import type { CacheKey, ProviderCache } from './cache/store.js';
 import type { LookupInput, Provider, ProviderResult } from './provider.js';
@@ -24,6 +25,8 @@ export interface LookupRateLimiter {
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
   /** the limiter's margin (ms): a grant older than half of it is not used */
   readonly marginMs?: number;
+  /** the tightest per-second limit of provider/endpoint: this process asks for slots no faster */
+  perSecond?(provider: string, endpoint: string): number | undefined;
 }
 
 /** The erasure marks (src/governance/subject-marks.ts): a marked subject is never sent to a provider. */
@@ -263,7 +266,9 @@ export class LookupService {
     const maxAgeMs = (this.opts.limiter?.marginMs ?? Number.POSITIVE_INFINITY) / 2;
     const waitUntil = this.now() + LOCAL_WAIT_MAX_MS;
     let stale = 0;
+    const pace = this.pace(provider, endpoint);
     for (;;) {
+      await pace?.take();
       const granted = await this.acquire(provider, endpoint);
       if (granted.granted) {
         // The grant is younger than the script call that made it.
@@ -281,6 +286,20 @@ export class LookupService {
       if (granted.reason !== 'rate_limit' || granted.retryAt > waitUntil || signal?.aborted) return granted;
       await sleepUntil(Math.max(granted.retryAt, this.now()) + LOCAL_WAIT_QUANTUM_MS * Math.random(), this.now, signal);
     }
+  }
+
+  private readonly paces = new Map<string, TokenBucket | null>();
+
+  /** This process's pace for asking slots of provider/endpoint (null: no per-second limit). */
+  private pace(provider: string, endpoint: string): TokenBucket | null {
+    const id = `${provider}\u0000${endpoint}`;
+    let p = this.paces.get(id);
+    if (p === undefined) {
+      const perSecond = this.opts.limiter?.perSecond?.(provider, endpoint);
+      p = perSecond === undefined ? null : paceFor(perSecond);
+      this.paces.set(id, p);
+    }
+    return p;
   }
 
   /** Grants left unused because they arrived too late to be within the limiter's margin (for tests and logs). */

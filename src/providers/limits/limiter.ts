@@ -19,6 +19,8 @@ export interface RateLimiter {
   observe(provider: string, endpoint: string, result: ProviderResult): Promise<void>;
   /** ms every window is counted longer than its length: the most a grant may age before its call arrives */
   readonly marginMs: number;
+  /** the tightest per-second limit of provider/endpoint, if any (the pace a process asks at) */
+  perSecond(provider: string, endpoint: string): number | undefined;
 }
 
 export interface RateLimiterOptions {
@@ -156,5 +158,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     if (holdMs > 0) await runScript(opts.redis, HOLD, [k.hold(throttleScope(opts.limits(provider, endpoint)))], [Math.ceil(holdMs)]);
   }
 
-  return { acquire, acquireMany, observe, marginMs };
+  function perSecond(provider: string, endpoint: string): number | undefined {
+    const l = opts.limits(provider, endpoint);
+    const caps = [l.provider.second, l.endpoint.second].filter((c): c is number => c !== undefined);
+    return caps.length > 0 ? Math.min(...caps) : undefined;
+  }
+
+  return { acquire, acquireMany, observe, marginMs, perSecond };
 }
