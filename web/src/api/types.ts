@@ -1,36 +1,13 @@
 // The API's shapes as the dashboard reads them (CONTRACT.md; the OpenAPI document at /openapi.json).
+import type { Job } from '../../../src/jobs/job';
 import type { JobStatus } from '../../../src/jobs/status';
 
 export type { JobStatus };
 
-export interface JobProgress {
-  total: number;
-  processed: number;
-  succeeded: number;
-  failed: number;
-}
-
-export interface Job {
-  id: string;
-  tenantId: string;
-  type: string;
-  status: JobStatus;
-  priority: number;
-  payload: Record<string, unknown>;
-  tags: string[];
-  attempts: number;
-  maxAttempts: number;
-  workerId: string | null;
-  progress: JobProgress;
-  result: Record<string, unknown> | null;
-  lastError: { message: string; code?: string; at: string } | null;
-  webhookUrl: string | null;
-  runAt: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-}
+// The job as every endpoint returns it: the server's own model, so the two cannot drift apart
+// (type-only: nothing of it reaches the bundle).
+export type { Job };
+export type JobProgress = Job['progress'];
 
 export interface Page<T> {
   items: T[];
