@@ -7,7 +7,8 @@ import { enrichEntry } from '../src/enrich/plan.js';
 import { type BenchEnv, openBenchEnv } from './lib/env.js';
 import { seedList } from './lib/seed-list.js';
 import { febrlEntry } from './lib/people.js';
-import { childrenOf, memoryOf } from './lib/procfs.js';
+import { startTwoWorkers } from './lib/enrichd-procs.js';
+import { memoryOf } from './lib/procfs.js';
 import { type Child, freePort, spawnNode, stopAll, waitForHttp } from './lib/proc.js';
 import type { BenchModule, Figure } from './lib/report.js';
 import { sampleCpu, stealBetween } from './lib/steal.js';
@@ -88,25 +89,7 @@ async function measure(env: BenchEnv): Promise<Figure[]> {
   const api: Child = spawnNode('enrichd api', [env.build.bin, 'api'], { env: env.enrichdEnv(prefix, { ...common, PORT: String(port) }) });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/health`, api);
-  // BENCH_PROFILE_DIR=<dir>: two single workers under --cpu-prof instead (the flag cannot pass
-  // through NODE_OPTIONS to WORKER_COUNT's children), for finding where the time goes.
-  const profileDir = process.env.BENCH_PROFILE_DIR;
-  let workers: Child[];
-  let workerPids: number[] = [];
-  if (profileDir) {
-    workers = [0, 1].map((i) => spawnNode(`enrichd worker ${i}`, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, env.build.bin, 'worker'], { env: env.enrichdEnv(prefix, { ...common, WORKER_COUNT: '1' }) }));
-    workerPids = workers.map((w) => w.proc.pid!);
-  } else {
-    const parent = spawnNode('enrichd worker', [env.build.bin, 'worker'], { env: env.enrichdEnv(prefix, { ...common, WORKER_COUNT: '2' }) });
-    workers = [parent];
-    const deadline = Date.now() + 30_000;
-    while (workerPids.length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      workerPids = childrenOf(parent.proc.pid!);
-    }
-    if (workerPids.length < 2) throw new Error(`WORKER_COUNT=2 started ${workerPids.length} worker processes\n${parent.tail}`);
-  }
-  await new Promise((r) => setTimeout(r, 2000)); // both registered and polling
+  const { workers, workerPids } = await startTwoWorkers(env, prefix, common);
 
   const cpu0 = sampleCpu();
   const cpuUsed = cpuMeter((pid, cmd) => {

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuMeter, formatCores } from './cpu.js';
 import type { BenchEnv } from './env.js';
+import { childrenOf } from './procfs.js';
 import { type Child, freePort, spawnNode, waitForHttp } from './proc.js';
 
 /** Starts `enrichd api` on a free port and waits until /ready answers 200. */
@@ -28,6 +29,31 @@ export async function startWorker(env: BenchEnv, prefix: string, extra: Record<s
     await sleep(50);
   }
   throw new Error(`${name} did not start within 30 s\n${worker.tail}`);
+}
+
+/**
+ * Two worker processes for a list job: one `enrichd worker` with WORKER_COUNT=2 (as deployed),
+ * or, with BENCH_PROFILE_DIR, two single workers under --cpu-prof (the flag cannot pass through
+ * NODE_OPTIONS to WORKER_COUNT's children). Waits until both run and have had 2 s to start
+ * polling; returns the children to stop and the pids that do the work.
+ */
+export async function startTwoWorkers(env: BenchEnv, prefix: string, extra: Record<string, string>): Promise<{ workers: Child[]; workerPids: number[] }> {
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  if (profileDir) {
+    const workers = [0, 1].map((i) => spawnNode(`enrichd worker ${i}`, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, env.build.bin, 'worker'], { env: env.enrichdEnv(prefix, { ...extra, WORKER_COUNT: '1' }) }));
+    await sleep(2000);
+    return { workers, workerPids: workers.map((w) => w.proc.pid!) };
+  }
+  const parent = spawnNode('enrichd worker', [env.build.bin, 'worker'], { env: env.enrichdEnv(prefix, { ...extra, WORKER_COUNT: '2' }) });
+  let workerPids: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (workerPids.length < 2 && Date.now() < deadline) {
+    await sleep(200);
+    workerPids = childrenOf(parent.proc.pid!);
+  }
+  if (workerPids.length < 2) throw new Error(`WORKER_COUNT=2 started ${workerPids.length} worker processes\n${parent.tail}`);
+  await sleep(2000); // both registered and polling
+  return { workers: [parent], workerPids };
 }
 
 /** The child whose pid is in an enrichd worker id (`host:pid:random`). */
